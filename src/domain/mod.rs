@@ -1,0 +1,19 @@
+//! The pure domain of partnerlens: ids, link codes and destinations, programs and
+//! partners, click parsing and classification, pagination cursors.
+//!
+//! Nothing in here knows about Workers: every type is built from plain strings and
+//! numbers at the edge and unit-tested natively with `cargo test`.
+
+pub mod click;
+pub mod cursor;
+pub mod error;
+pub mod ids;
+pub mod link;
+pub mod partner;
+pub mod program;
+pub mod money;
+pub mod text;
+pub mod time;
+pub mod user_agent;
+
+pub use error::Invalid;
