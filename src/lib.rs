@@ -1,1 +1,46 @@
+//! partnerlens: edge analytics for partner programs on Cloudflare Workers.
+//!
+//! - `domain`: the pure core (no Workers types), unit-tested natively.
+//! - `storage`: every D1 statement and KV key.
+//! - `http`: the edge endpoints (redirect, pixel) and the admin API.
+//! - `queue`, `cron`: the queue consumer and the scheduled worker.
+
 pub mod domain;
+
+#[cfg(target_arch = "wasm32")]
+mod cron;
+#[cfg(target_arch = "wasm32")]
+mod http;
+#[cfg(target_arch = "wasm32")]
+mod queue;
+#[cfg(target_arch = "wasm32")]
+mod storage;
+
+#[cfg(target_arch = "wasm32")]
+mod entry {
+    use worker::{
+        event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext,
+        ScheduledEvent,
+    };
+
+    #[event(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
+    }
+
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+        Ok(crate::http::handle(req, env, ctx).await)
+    }
+
+    #[event(queue)]
+    async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+        crate::queue::consume(batch, &env).await;
+        Ok(())
+    }
+
+    #[event(scheduled)]
+    async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+        crate::cron::run(&env, event.schedule() as i64).await;
+    }
+}

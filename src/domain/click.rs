@@ -99,7 +99,8 @@ pub fn referrer_host(referer: Option<&str>) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    url.host_str().map(|host| truncate(host, 253).to_ascii_lowercase())
+    url.host_str()
+        .map(|host| truncate(host, 253).to_ascii_lowercase())
 }
 
 /// Whether a request is a browser prefetch or prerender (`Sec-Purpose: prefetch`,

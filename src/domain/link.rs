@@ -60,7 +60,10 @@ impl Destination {
         }
         let url = url::Url::parse(raw).map_err(|e| invalid(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid(&format!("scheme '{}' is not allowed", url.scheme())));
+            return Err(invalid(&format!(
+                "scheme '{}' is not allowed",
+                url.scheme()
+            )));
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(invalid("it has no host"));
@@ -195,11 +198,23 @@ mod tests {
     #[test]
     fn location_appends_the_click_id_and_keeps_query_and_fragment() {
         let cases = [
-            ("https://shop.example/p", "https://shop.example/p?click_id=CID"),
+            (
+                "https://shop.example/p",
+                "https://shop.example/p?click_id=CID",
+            ),
             ("https://shop.example", "https://shop.example/?click_id=CID"),
-            ("https://shop.example/p?a=1&b=2", "https://shop.example/p?a=1&b=2&click_id=CID"),
-            ("https://shop.example/p?", "https://shop.example/p?click_id=CID"),
-            ("https://shop.example/p?a=1#top", "https://shop.example/p?a=1&click_id=CID#top"),
+            (
+                "https://shop.example/p?a=1&b=2",
+                "https://shop.example/p?a=1&b=2&click_id=CID",
+            ),
+            (
+                "https://shop.example/p?",
+                "https://shop.example/p?click_id=CID",
+            ),
+            (
+                "https://shop.example/p?a=1#top",
+                "https://shop.example/p?a=1&click_id=CID#top",
+            ),
         ];
         for (destination, expected) in cases {
             let template = Destination::parse(destination)

@@ -54,8 +54,7 @@ pub fn parse_amount(field: &'static str, raw: &str, max_scale: u32) -> Result<De
             "{field} has more than {max_scale} decimals: '{raw}'"
         )));
     }
-    Decimal::from_str_exact(raw)
-        .map_err(|_| invalid(format!("{field} is too large: '{raw}'")))
+    Decimal::from_str_exact(raw).map_err(|_| invalid(format!("{field} is too large: '{raw}'")))
 }
 
 /// Money as the API shows it: a string with exactly two decimals.
@@ -86,13 +85,21 @@ mod tests {
     fn amounts_parse_exactly() {
         assert_eq!(parse_amount("a", "12", 2).unwrap().to_string(), "12");
         assert_eq!(parse_amount("a", "0.10", 2).unwrap().to_string(), "0.10");
-        assert_eq!(parse_amount("a", "1234.5", 2).unwrap().to_string(), "1234.5");
+        assert_eq!(
+            parse_amount("a", "1234.5", 2).unwrap().to_string(),
+            "1234.5"
+        );
     }
 
     #[test]
     fn amounts_refuse_anything_but_plain_decimals() {
-        for bad in ["", "-1", "+1", "1e3", "1,50", " 1", "1.", ".5", "1.2.3", "NaN", "0x10"] {
-            assert!(parse_amount("a", bad, 2).is_err(), "{bad:?} should be refused");
+        for bad in [
+            "", "-1", "+1", "1e3", "1,50", " 1", "1.", ".5", "1.2.3", "NaN", "0x10",
+        ] {
+            assert!(
+                parse_amount("a", bad, 2).is_err(),
+                "{bad:?} should be refused"
+            );
         }
         assert!(parse_amount("a", "1.234", 2).is_err());
         assert!(parse_amount("a", "99999999999999999999999999999999", 2).is_err());

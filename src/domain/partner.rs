@@ -47,9 +47,10 @@ impl PartnerFields {
     /// A new partner: `name` is required, `segment` defaults to `other` and `status` to
     /// `approved`.
     pub fn create(body: PartnerBody) -> Result<Self, Invalid> {
-        let raw_name = body.name.as_deref().ok_or_else(|| {
-            Invalid::new("name", "missing_field", "name is required")
-        })?;
+        let raw_name = body
+            .name
+            .as_deref()
+            .ok_or_else(|| Invalid::new("name", "missing_field", "name is required"))?;
         let base = Self {
             name: name("name", raw_name, 200)?,
             email: None,
@@ -133,14 +134,21 @@ mod tests {
     #[test]
     fn fields_are_validated_and_named() {
         assert_eq!(create(r#"{}"#).unwrap_err().field, "name");
-        assert_eq!(create(r#"{"name":"A","segment":"vip"}"#).unwrap_err().field, "segment");
-        assert_eq!(create(r#"{"name":"A","status":"gone"}"#).unwrap_err().field, "status");
+        assert_eq!(
+            create(r#"{"name":"A","segment":"vip"}"#).unwrap_err().field,
+            "segment"
+        );
+        assert_eq!(
+            create(r#"{"name":"A","status":"gone"}"#).unwrap_err().field,
+            "status"
+        );
         for bad in ["anna", "a@b", "a b@c.de", "@c.de", "a@b@c.de"] {
             let json = format!(r#"{{"name":"A","email":"{bad}"}}"#);
             assert_eq!(create(&json).unwrap_err().field, "email", "{bad}");
         }
-        let ok = create(r#"{"name":"A","email":"anna@blog.example","segment":"blogger","tier":"gold"}"#)
-            .unwrap();
+        let ok =
+            create(r#"{"name":"A","email":"anna@blog.example","segment":"blogger","tier":"gold"}"#)
+                .unwrap();
         assert_eq!(ok.segment, Segment::Blogger);
         assert_eq!(ok.tier.as_deref(), Some("gold"));
     }

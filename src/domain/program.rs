@@ -79,7 +79,9 @@ impl TryFrom<ProgramBody> for NewProgram {
             settings,
             currency: Currency::parse("currency", &body.currency)?,
             click_id_param: click_id_param(
-                body.click_id_param.as_deref().unwrap_or(DEFAULT_CLICK_ID_PARAM),
+                body.click_id_param
+                    .as_deref()
+                    .unwrap_or(DEFAULT_CLICK_ID_PARAM),
             )?,
         })
     }
@@ -196,12 +198,27 @@ mod tests {
     fn each_bad_field_is_named() {
         let cases = [
             (r#"{"name":" ","currency":"EUR","model":"sales"}"#, "name"),
-            (r#"{"name":"S","currency":"EURO","model":"sales"}"#, "currency"),
+            (
+                r#"{"name":"S","currency":"EURO","model":"sales"}"#,
+                "currency",
+            ),
             (r#"{"name":"S","currency":"EUR","model":"cpa"}"#, "model"),
-            (r#"{"name":"S","currency":"EUR","model":"sales","attribution_window_days":0}"#, "attribution_window_days"),
-            (r#"{"name":"S","currency":"EUR","model":"sales","click_id_param":"a b"}"#, "click_id_param"),
-            (r#"{"name":"S","currency":"EUR","model":"sales","min_payout":"-5"}"#, "min_payout"),
-            (r#"{"name":"S","currency":"EUR","model":"sales","timezone":"Mars/Base"}"#, "timezone"),
+            (
+                r#"{"name":"S","currency":"EUR","model":"sales","attribution_window_days":0}"#,
+                "attribution_window_days",
+            ),
+            (
+                r#"{"name":"S","currency":"EUR","model":"sales","click_id_param":"a b"}"#,
+                "click_id_param",
+            ),
+            (
+                r#"{"name":"S","currency":"EUR","model":"sales","min_payout":"-5"}"#,
+                "min_payout",
+            ),
+            (
+                r#"{"name":"S","currency":"EUR","model":"sales","timezone":"Mars/Base"}"#,
+                "timezone",
+            ),
         ];
         for (json, field) in cases {
             assert_eq!(body(json).unwrap_err().field, field, "{json}");

@@ -6,7 +6,11 @@ use super::Invalid;
 pub fn name(field: &'static str, raw: &str, max: usize) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err(Invalid::new(field, "empty", format!("{field} must not be empty")));
+        return Err(Invalid::new(
+            field,
+            "empty",
+            format!("{field} must not be empty"),
+        ));
     }
     if trimmed.chars().count() > max {
         return Err(Invalid::new(
@@ -39,8 +43,6 @@ macro_rules! string_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -80,7 +82,10 @@ mod tests {
     #[test]
     fn empty_labels_become_none() {
         assert_eq!(optional_label("tier", Some(" "), 10).unwrap(), None);
-        assert_eq!(optional_label("tier", Some("gold"), 10).unwrap(), Some("gold".into()));
+        assert_eq!(
+            optional_label("tier", Some("gold"), 10).unwrap(),
+            Some("gold".into())
+        );
     }
 
     #[test]

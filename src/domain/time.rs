@@ -54,3 +54,21 @@ mod tests {
         assert!(parse_date("2026-2-3").is_none());
     }
 }
+
+/// An instant in UTC milliseconds as RFC 3339 with milliseconds (`2026-11-22T07:00:00.000Z`).
+pub fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    #[test]
+    fn formats_utc_with_millis() {
+        assert_eq!(
+            super::rfc3339(1_773_014_400_123),
+            "2026-03-09T00:00:00.123Z"
+        );
+    }
+}

@@ -32,9 +32,10 @@ fn known(value: &str) -> String {
 pub fn classify(user_agent: &str) -> UserAgentInfo {
     let parsed = woothee::parser::Parser::new().parse(user_agent);
     let category = parsed.as_ref().map_or("", |p| p.category);
-    let is_bot =
-        user_agent.trim().is_empty() || category == "crawler" || bots().is_bot(user_agent);
-    let os = parsed.as_ref().map_or_else(|| "unknown".to_owned(), |p| known(p.os));
+    let is_bot = user_agent.trim().is_empty() || category == "crawler" || bots().is_bot(user_agent);
+    let os = parsed
+        .as_ref()
+        .map_or_else(|| "unknown".to_owned(), |p| known(p.os));
     let device = if is_bot {
         "bot"
     } else {
@@ -47,7 +48,9 @@ pub fn classify(user_agent: &str) -> UserAgentInfo {
     };
     UserAgentInfo {
         device,
-        browser: parsed.as_ref().map_or_else(|| "unknown".to_owned(), |p| known(p.name)),
+        browser: parsed
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), |p| known(p.name)),
         os,
         is_bot,
     }

@@ -1,0 +1,67 @@
+# Shared by scripts/*.sh: where the pinned tools live, and installing what is missing.
+# Every step checks first and skips what is already there, so repeat runs are fast.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${PARTNERLENS_TOOLS:-$HOME/.cache/partnerlens/tools}"
+WORKER_BUILD_VERSION="0.8.7"
+
+say() { printf '\033[1mpartnerlens:\033[0m %s\n' "$*" >&2; }
+
+# The wasm-bindgen version Cargo.lock pins: the CLI must match it exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+pl_env() {
+    local wbg
+    wbg="$(wasm_bindgen_version)"
+    export PATH="$ROOT/node_modules/.bin:$TOOLS/worker-build-$WORKER_BUILD_VERSION/bin:$HOME/.cargo/bin:$PATH"
+    export WASM_BINDGEN_BIN="$TOOLS/wasm-bindgen-$wbg/bin/wasm-bindgen"
+    export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+    export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+    export WRANGLER_SEND_METRICS=false
+}
+
+cargo_install_pinned() { # crate version dir
+    local crate="$1" version="$2" dir="$3" bin="$4"
+    if [ -x "$dir/bin/$bin" ]; then
+        return
+    fi
+    say "installing $crate $version into $dir (once; takes 10-15 minutes on 2 cores)"
+    cargo install "$crate" --version "=$version" --root "$dir" --quiet
+}
+
+pl_setup() {
+    pl_env
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    cargo_install_pinned worker-build "$WORKER_BUILD_VERSION" \
+        "$TOOLS/worker-build-$WORKER_BUILD_VERSION" worker-build
+    local wbg
+    wbg="$(wasm_bindgen_version)"
+    cargo_install_pinned wasm-bindgen-cli "$wbg" "$TOOLS/wasm-bindgen-$wbg" wasm-bindgen
+    if ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.partnerlens-lock" 2>/dev/null; then
+        say "installing npm packages (wrangler, Node 22, binaryen)"
+        (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+        cp "$ROOT/package-lock.json" "$ROOT/node_modules/.partnerlens-lock"
+    fi
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# Waits until GET $1 answers, or fails after $2 seconds.
+wait_for() {
+    local url="$1" seconds="$2" i
+    for ((i = 0; i < seconds * 4; i++)); do
+        if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.25
+    done
+    return 1
+}

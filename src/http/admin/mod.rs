@@ -1,0 +1,106 @@
+//! The admin API under `/api/v1`: programs, partners and links.
+
+mod links;
+mod partners;
+mod programs;
+
+use serde::Serialize;
+use worker::{Date, Env, Method, Request, Response};
+
+use super::error::{ApiError, ApiResult};
+use super::respond;
+use crate::domain::cursor::{page_size, Cursor};
+use crate::domain::request_target::{query_param, with_param};
+use crate::storage::{Page, Store};
+
+/// One admin call: the request and what every handler needs beside it.
+pub struct Call<'a> {
+    pub req: &'a mut Request,
+    pub env: &'a Env,
+    pub store: Store,
+    /// `scheme://host` of this request, for `short_url` and `next` links.
+    pub origin: String,
+    pub path: String,
+    pub query: String,
+    pub now: i64,
+}
+
+impl Call<'_> {
+    pub fn param(&self, name: &str) -> Option<String> {
+        query_param(&self.query, name)
+    }
+
+    /// `limit` and `cursor` of a list request.
+    pub fn paging(&self) -> ApiResult<(Option<Cursor>, u32)> {
+        let limit = page_size(self.param("limit").as_deref())?;
+        let cursor = self
+            .param("cursor")
+            .map(|raw| Cursor::decode(&raw))
+            .transpose()?;
+        Ok((cursor, limit))
+    }
+
+    /// The absolute URL of the page after `page`, or `None` on the last page.
+    pub fn next_url<T>(&self, page: &Page<T>, key: impl Fn(&T) -> Cursor) -> Option<String> {
+        let last = page.rows.last().filter(|_| page.has_more)?;
+        let query = with_param(&self.query, "cursor", &key(last).encode());
+        Some(format!("{}{}?{}", self.origin, self.path, query))
+    }
+}
+
+#[derive(Serialize)]
+struct List<T> {
+    data: Vec<T>,
+    next: Option<String>,
+}
+
+/// `{"data": [...], "next": url|null}`.
+pub fn list<R, V: Serialize>(
+    call: &Call<'_>,
+    page: Page<R>,
+    key: impl Fn(&R) -> Cursor,
+    view: impl Fn(R) -> V,
+) -> Response {
+    let next = call.next_url(&page, key);
+    let data = page.rows.into_iter().map(view).collect();
+    respond::json(200, &List { data, next })
+}
+
+pub async fn route(
+    req: &mut Request,
+    env: &Env,
+    origin: String,
+    path: &str,
+    query: &str,
+    segments: &[&str],
+) -> ApiResult<Response> {
+    super::auth::require_admin(req, env)?;
+    let method = req.method();
+    let mut call = Call {
+        req,
+        env,
+        store: Store::open(env)?,
+        origin,
+        path: path.to_owned(),
+        query: query.to_owned(),
+        now: Date::now().as_millis() as i64,
+    };
+    match (segments, method) {
+        (["programs"], Method::Post) => programs::create(&mut call).await,
+        (["programs"], Method::Get) => programs::list(&call).await,
+        (["programs", id], Method::Get) => programs::get(&call, id).await,
+        (["programs", id], Method::Patch) => programs::update(&mut call, id).await,
+        (["partners"], Method::Post) => partners::create(&mut call).await,
+        (["partners"], Method::Get) => partners::list(&call).await,
+        (["partners", id], Method::Get) => partners::get(&call, id).await,
+        (["partners", id], Method::Patch) => partners::update(&mut call, id).await,
+        (["links"], Method::Post) => links::create(&mut call).await,
+        (["links"], Method::Get) => links::list(&call).await,
+        (["links", id], Method::Get) => links::get(&call, id).await,
+        (["links", id], Method::Patch) => links::update(&mut call, id).await,
+        (["programs" | "partners" | "links"] | ["programs" | "partners" | "links", _], _) => {
+            Err(ApiError::method_not_allowed())
+        }
+        _ => Err(ApiError::not_found("endpoint")),
+    }
+}

@@ -1,0 +1,87 @@
+//! `/api/v1/partners`.
+
+use serde::Serialize;
+use worker::Response;
+
+use super::{list as list_response, Call};
+use crate::domain::cursor::Cursor;
+use crate::domain::ids::new_id;
+use crate::domain::partner::{PartnerBody, PartnerFields, PartnerStatus, Segment};
+use crate::domain::time::rfc3339;
+use crate::http::body;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::respond;
+use crate::storage::partners::{self, PartnerRow};
+
+#[derive(Serialize)]
+struct PartnerView {
+    id: String,
+    name: String,
+    email: Option<String>,
+    segment: String,
+    tier: Option<String>,
+    region: Option<String>,
+    status: String,
+    created_at: String,
+    updated_at: String,
+}
+
+fn view(row: PartnerRow) -> PartnerView {
+    PartnerView {
+        id: row.id,
+        name: row.name,
+        email: row.email,
+        segment: row.segment,
+        tier: row.tier,
+        region: row.region,
+        status: row.status,
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    }
+}
+
+fn cursor(row: &PartnerRow) -> Cursor {
+    Cursor {
+        created_at: row.created_at,
+        id: row.id.clone(),
+    }
+}
+
+pub async fn find(call: &Call<'_>, id: &str) -> ApiResult<PartnerRow> {
+    partners::get(&call.store.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("partner"))
+}
+
+pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
+    let fields = PartnerFields::create(body::json::<PartnerBody>(call.req).await?)?;
+    let id = new_id("ptn");
+    partners::insert(&call.store.db, &id, &fields, call.now).await?;
+    Ok(respond::json(201, &view(find(call, &id).await?)))
+}
+
+pub async fn list(call: &Call<'_>) -> ApiResult<Response> {
+    let (after, limit) = call.paging()?;
+    let page = partners::list(&call.store.db, after.as_ref(), limit).await?;
+    Ok(list_response(call, page, cursor, view))
+}
+
+pub async fn get(call: &Call<'_>, id: &str) -> ApiResult<Response> {
+    Ok(respond::json(200, &view(find(call, id).await?)))
+}
+
+pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
+    let patch = body::json::<PartnerBody>(call.req).await?;
+    let row = find(call, id).await?;
+    let current = PartnerFields {
+        name: row.name,
+        email: row.email,
+        segment: Segment::parse(&row.segment)?,
+        tier: row.tier,
+        region: row.region,
+        status: PartnerStatus::parse(&row.status)?,
+    };
+    let fields = current.patched(patch)?;
+    partners::update(&call.store.db, id, &fields, call.now).await?;
+    Ok(respond::json(200, &view(find(call, id).await?)))
+}

@@ -1,0 +1,106 @@
+//! `/api/v1/programs`.
+
+use serde::Serialize;
+use worker::Response;
+
+use super::{list as list_response, Call};
+use crate::domain::cursor::Cursor;
+use crate::domain::ids::{new_id, new_secret, sha256_hex};
+use crate::domain::money::parse_amount;
+use crate::domain::program::{Model, NewProgram, ProgramBody, ProgramPatch, ProgramSettings};
+use crate::domain::time::rfc3339;
+use crate::http::body;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::respond;
+use crate::storage::programs::{self, ProgramRow};
+
+#[derive(Serialize)]
+struct ProgramView {
+    id: String,
+    name: String,
+    currency: String,
+    model: String,
+    attribution_window_days: i64,
+    click_id_param: String,
+    hold_days: i64,
+    min_payout: String,
+    timezone: String,
+    created_at: String,
+    updated_at: String,
+    /// Only in the answer to the create call: the secret is stored hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postback_secret: Option<String>,
+}
+
+fn view(row: ProgramRow) -> ProgramView {
+    ProgramView {
+        id: row.id,
+        name: row.name,
+        currency: row.currency,
+        model: row.model,
+        attribution_window_days: row.attribution_window_days,
+        click_id_param: row.click_id_param,
+        hold_days: row.hold_days,
+        min_payout: row.min_payout,
+        timezone: row.timezone,
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+        postback_secret: None,
+    }
+}
+
+fn cursor(row: &ProgramRow) -> Cursor {
+    Cursor {
+        created_at: row.created_at,
+        id: row.id.clone(),
+    }
+}
+
+pub async fn find(call: &Call<'_>, id: &str) -> ApiResult<ProgramRow> {
+    programs::get(&call.store.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("program"))
+}
+
+pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
+    let program = NewProgram::try_from(body::json::<ProgramBody>(call.req).await?)?;
+    let id = new_id("prg");
+    let secret = new_secret("pbs");
+    programs::insert(
+        &call.store.db,
+        &id,
+        &program,
+        &sha256_hex(&[secret.as_bytes()]),
+        call.now,
+    )
+    .await?;
+    let mut shown = view(find(call, &id).await?);
+    shown.postback_secret = Some(secret);
+    Ok(respond::json(201, &shown))
+}
+
+pub async fn list(call: &Call<'_>) -> ApiResult<Response> {
+    let (after, limit) = call.paging()?;
+    let page = programs::list(&call.store.db, after.as_ref(), limit).await?;
+    Ok(list_response(call, page, cursor, view))
+}
+
+pub async fn get(call: &Call<'_>, id: &str) -> ApiResult<Response> {
+    Ok(respond::json(200, &view(find(call, id).await?)))
+}
+
+pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
+    let patch = body::json::<ProgramPatch>(call.req).await?;
+    let row = find(call, id).await?;
+    let current = ProgramSettings {
+        name: row.name.clone(),
+        model: Model::parse(&row.model)?,
+        attribution_window_days: row.attribution_window_days as u32,
+        hold_days: row.hold_days as u32,
+        min_payout: parse_amount("min_payout", &row.min_payout, 2)?,
+        timezone: row.timezone.clone(),
+    };
+    let settings = current.patched(patch)?;
+    programs::update(&call.store.db, id, &settings, call.now).await?;
+    Ok(respond::json(200, &view(find(call, id).await?)))
+}

@@ -1,0 +1,76 @@
+//! Reading JSON request bodies into the domain's body types, with errors that name the
+//! field: malformed JSON and unknown fields are `400`, wrong types and missing fields `422`.
+
+use serde::de::DeserializeOwned;
+use worker::Request;
+
+use super::error::{ApiError, ApiResult};
+
+/// Bodies larger than this are refused before parsing.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub async fn json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::bad_request("invalid_body", "the request body could not be read"))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            413,
+            "body_too_large",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    parse(&bytes)
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        classify(error.inner(), &path)
+    })?;
+    deserializer.end().map_err(|error| classify(&error, "."))?;
+    Ok(value)
+}
+
+/// Between backticks in serde's messages: "unknown field `colour`, expected …".
+fn quoted(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+fn classify(error: &serde_json::Error, path: &str) -> ApiError {
+    use serde_json::error::Category;
+    let message = error.to_string();
+    let field = |name: &str| match path {
+        "." | "" => name.to_owned(),
+        parent => format!("{parent}.{name}"),
+    };
+    match error.classify() {
+        Category::Io | Category::Syntax | Category::Eof => ApiError::bad_request(
+            "invalid_json",
+            format!("the request body is not valid JSON: {message}"),
+        ),
+        Category::Data if message.starts_with("unknown field") => {
+            let name = quoted(&message).unwrap_or_default();
+            ApiError::bad_request("unknown_field", format!("unknown field '{name}'"))
+                .with_field(field(name))
+        }
+        Category::Data if message.starts_with("missing field") => {
+            let name = quoted(&message).unwrap_or_default();
+            ApiError::new(422, "missing_field", format!("{name} is required"))
+                .with_field(field(name))
+        }
+        Category::Data => {
+            let described = message.split(" at line").next().unwrap_or(&message);
+            let error = ApiError::new(422, "invalid_field", format!("{path}: {described}"));
+            if path == "." {
+                error
+            } else {
+                error.with_field(path)
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The public edge: `GET|HEAD /r/{code}` (redirect and click) and `GET|HEAD /i/{code}`
+//! (impression pixel). This is the hot path: a cached link costs no storage round trip,
+//! and the click is handed to the queue after the response has gone.
+
+use std::rc::Rc;
+
+use worker::{Context, Date, Env, Request, Response};
+
+use super::respond::with_headers;
+use crate::domain::click::{
+    is_prefetch, referrer_host, visitor_hash, CapturedEvent, EventKind, Tracking,
+};
+use crate::domain::ids::new_click_id;
+use crate::domain::link::{LinkCode, LinkTarget};
+use crate::domain::time::utc_day;
+use crate::storage::{links, salts};
+
+pub const CLICKS_QUEUE: &str = "CLICKS";
+
+/// A 1×1 transparent GIF.
+const PIXEL: [u8; 43] = [
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+const NO_STORE: &str = "private, no-cache, no-store, must-revalidate, max-age=0";
+
+const NOT_FOUND_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Link not found</title>\
+<h1>Link not found</h1><p>This referral link does not exist or is no longer active.</p>";
+
+/// `/r/{code}`: `302` to the stored destination with the click id, and the click queued.
+pub async fn redirect(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    code: &str,
+    query: &str,
+    record: bool,
+) -> Response {
+    let now = Date::now().as_millis() as i64;
+    let Some(target) = target(env, ctx, code, now).await else {
+        return not_found_page();
+    };
+    let click_id = new_click_id();
+    let location = target.location.location(&click_id);
+    if record && !prefetch(req) {
+        let captured = capture(
+            req,
+            &target,
+            EventKind::Click,
+            click_id,
+            now,
+            Tracking::from_query(query),
+        );
+        finish_later(env, ctx, captured);
+    }
+    with_headers(
+        302,
+        Vec::new(),
+        &[("location", &location), ("cache-control", NO_STORE)],
+    )
+}
+
+/// `/i/{code}`: the pixel, and the impression queued.
+pub async fn pixel(req: &Request, env: &Env, ctx: &Context, code: &str, record: bool) -> Response {
+    let now = Date::now().as_millis() as i64;
+    let target = target(env, ctx, code, now).await;
+    let status = match (&target, record) {
+        (None, _) => 404,
+        (Some(target), true) => {
+            let captured = capture(
+                req,
+                target,
+                EventKind::Impression,
+                new_click_id(),
+                now,
+                Tracking::default(),
+            );
+            finish_later(env, ctx, captured);
+            200
+        }
+        (Some(_), false) => 200,
+    };
+    with_headers(
+        status,
+        PIXEL.to_vec(),
+        &[
+            ("content-type", "image/gif"),
+            ("cache-control", NO_STORE),
+            ("pragma", "no-cache"),
+            ("expires", "0"),
+        ],
+    )
+}
+
+/// The active link `code` names. A malformed code (a URL, an encoded slash) can never
+/// name a link and is refused before any storage is touched.
+async fn target(env: &Env, ctx: &Context, code: &str, now: i64) -> Option<Rc<LinkTarget>> {
+    let code = LinkCode::parse(code).ok()?;
+    match links::resolve(env, ctx, &code, now as f64).await {
+        Ok(target) => target,
+        Err(error) => {
+            worker::console_error!("resolving link {}: {error}", code.as_str());
+            None
+        }
+    }
+}
+
+fn not_found_page() -> Response {
+    with_headers(
+        404,
+        NOT_FOUND_PAGE.as_bytes().to_vec(),
+        &[
+            ("content-type", "text/html; charset=utf-8"),
+            ("cache-control", NO_STORE),
+        ],
+    )
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+fn prefetch(req: &Request) -> bool {
+    is_prefetch(
+        header(req, "sec-purpose").as_deref(),
+        header(req, "purpose").as_deref(),
+        header(req, "x-moz").as_deref(),
+    )
+}
+
+/// Reads what the event needs from the request, then finishes it after the response:
+/// the daily salt (memory, KV, or on a cold day D1), the visitor hash, the queue send. The
+/// raw IP lives only in this task's memory and never reaches the queue or storage.
+fn capture(
+    req: &Request,
+    target: &LinkTarget,
+    kind: EventKind,
+    id: String,
+    now: i64,
+    tracking: Tracking,
+) -> (CapturedEvent, String) {
+    let user_agent = header(req, "user-agent").unwrap_or_default();
+    let ip = header(req, "cf-connecting-ip").unwrap_or_default();
+    let cf = req.cf();
+    let event = CapturedEvent {
+        kind,
+        id,
+        ts: now,
+        link_id: target.link_id.clone(),
+        program_id: target.program_id.clone(),
+        partner_id: target.partner_id.clone(),
+        country: cf.and_then(|cf| cf.country()),
+        region: cf.and_then(|cf| cf.region()),
+        city: cf.and_then(|cf| cf.city()),
+        colo: cf.map(|cf| cf.colo()),
+        visitor: String::new(),
+        referrer_host: referrer_host(header(req, "referer").as_deref()),
+        user_agent,
+        tracking,
+    };
+    (event, ip)
+}
+
+fn finish_later(env: &Env, ctx: &Context, (mut event, ip): (CapturedEvent, String)) {
+    let now = event.ts;
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let salt = match salts::for_day(&env, &utc_day(now), now).await {
+            Ok(salt) => salt,
+            Err(error) => {
+                // Still count the event; without the day's salt it cannot be told unique.
+                worker::console_error!("daily salt unavailable: {error}");
+                new_click_id()
+            }
+        };
+        event.visitor = visitor_hash(&salt, &ip, &event.user_agent);
+        drop(ip);
+        let sent = match (env.queue(CLICKS_QUEUE), serde_json::to_string(&event)) {
+            (Ok(queue), Ok(body)) => queue.send(body).await,
+            (Err(error), _) => Err(error),
+            (_, Err(error)) => Err(error.into()),
+        };
+        if let Err(error) = sent {
+            worker::console_error!("queueing event {} failed: {error}", event.id);
+        }
+    });
+}

@@ -1,0 +1,96 @@
+//! The one error type of the HTTP surface. Every non-2xx API answer is
+//! `{"error": {"code", "message", "field"}}`; internal errors are logged with their
+//! context and shown as a generic 500.
+
+use serde::Serialize;
+use worker::Response;
+
+use crate::domain::Invalid;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, "unauthorized", message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(404, "not_found", format!("{what} not found"))
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "method_not_allowed",
+            "this method is not allowed on this path",
+        )
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
+    }
+
+    pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+        worker::console_error!("{context}: {error}");
+        Self::new(
+            500,
+            "internal_error",
+            "something went wrong on our side; try again later",
+        )
+    }
+
+    pub fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Detail<'a>,
+        }
+        #[derive(Serialize)]
+        struct Detail<'a> {
+            code: &'a str,
+            message: &'a str,
+            field: Option<&'a str>,
+        }
+        let body = Body {
+            error: Detail {
+                code: self.code,
+                message: &self.message,
+                field: self.field.as_deref(),
+            },
+        };
+        super::respond::json(self.status, &body)
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::new(422, invalid.code, invalid.message).with_field(invalid.field)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(error: worker::Error) -> Self {
+        Self::internal("storage", error)
+    }
+}

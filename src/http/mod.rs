@@ -1,0 +1,43 @@
+//! The HTTP surface: one dispatch over the path, the edge endpoints first.
+
+mod admin;
+mod auth;
+mod body;
+pub mod edge;
+mod error;
+mod respond;
+
+use worker::{Context, Env, Method, Request, Response};
+
+use crate::domain::request_target::{origin, path_and_query, segments};
+use error::ApiError;
+
+pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
+    let url = req.inner().url();
+    let (path, query) = path_and_query(&url);
+    let method = req.method();
+    // HEAD answers like GET but records nothing.
+    let record = method == Method::Get;
+    let edge_method = matches!(method, Method::Get | Method::Head);
+    if let Some(code) = path.strip_prefix("/r/") {
+        if !edge_method {
+            return ApiError::method_not_allowed().into_response();
+        }
+        return edge::redirect(&req, &env, &ctx, code, query, record).await;
+    }
+    if let Some(code) = path.strip_prefix("/i/") {
+        if !edge_method {
+            return ApiError::method_not_allowed().into_response();
+        }
+        return edge::pixel(&req, &env, &ctx, code, record).await;
+    }
+    let parts = segments(path);
+    let answer = match parts.as_slice() {
+        ["api", "v1", rest @ ..] => {
+            admin::route(&mut req, &env, origin(&url).to_owned(), path, query, rest).await
+        }
+        ["healthz"] => Ok(respond::json(200, &serde_json::json!({"status": "ok"}))),
+        _ => Err(ApiError::not_found("endpoint")),
+    };
+    answer.unwrap_or_else(ApiError::into_response)
+}

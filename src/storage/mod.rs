@@ -1,0 +1,47 @@
+//! The one place that talks to D1 and KV. Every SQL statement and KV key of partnerlens
+//! lives under this module; handlers call named operations and never see SQL.
+
+mod d1;
+pub mod links;
+pub mod partners;
+pub mod programs;
+pub mod salts;
+pub mod tracking;
+
+pub(crate) use d1::{execute, first, page, statement};
+pub use d1::{is_unique_violation, Arg};
+
+use worker::{D1Database, Env, KvStore, Result};
+
+pub const DB_BINDING: &str = "DB";
+pub const KV_BINDING: &str = "LINKS";
+
+/// The bindings a request needs, opened once.
+pub struct Store {
+    pub db: D1Database,
+    pub kv: KvStore,
+}
+
+impl Store {
+    pub fn open(env: &Env) -> Result<Self> {
+        Ok(Self {
+            db: env.d1(DB_BINDING)?,
+            kv: env.kv(KV_BINDING)?,
+        })
+    }
+}
+
+/// A page of rows and whether more follow.
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub has_more: bool,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` fetched rows.
+    fn from_overfetch(mut rows: Vec<T>, limit: u32) -> Self {
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        Self { rows, has_more }
+    }
+}

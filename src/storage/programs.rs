@@ -1,0 +1,88 @@
+//! Programs in D1.
+
+use serde::Deserialize;
+use worker::{D1Database, Result};
+
+use super::{execute, first, page, Arg, Page};
+use crate::domain::cursor::Cursor;
+use crate::domain::money::format_money;
+use crate::domain::program::{NewProgram, ProgramSettings};
+
+const TABLE: &str = "programs";
+
+const INSERT: &str = "INSERT INTO programs (id, name, currency, model, attribution_window_days, \
+     click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const SELECT_BY_ID: &str = "SELECT * FROM programs WHERE id = ?";
+const UPDATE_SETTINGS: &str =
+    "UPDATE programs SET name = ?, model = ?, attribution_window_days = ?, \
+     hold_days = ?, min_payout = ?, timezone = ?, updated_at = ? WHERE id = ?";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProgramRow {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub model: String,
+    pub attribution_window_days: i64,
+    pub click_id_param: String,
+    pub hold_days: i64,
+    pub min_payout: String,
+    pub timezone: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn insert(
+    db: &D1Database,
+    id: &str,
+    program: &NewProgram,
+    postback_secret_hash: &str,
+    now: i64,
+) -> Result<()> {
+    let s = &program.settings;
+    let min_payout = format_money(s.min_payout);
+    execute(
+        db,
+        INSERT,
+        &[
+            id.into(),
+            s.name.as_str().into(),
+            program.currency.as_str().into(),
+            s.model.as_str().into(),
+            s.attribution_window_days.into(),
+            program.click_id_param.as_str().into(),
+            s.hold_days.into(),
+            min_payout.as_str().into(),
+            s.timezone.as_str().into(),
+            postback_secret_hash.into(),
+            now.into(),
+            now.into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<ProgramRow>> {
+    first(db, SELECT_BY_ID, &[id.into()]).await
+}
+
+pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result<Page<ProgramRow>> {
+    page(db, TABLE, &[], after, limit).await
+}
+
+pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) -> Result<()> {
+    let min_payout = format_money(s.min_payout);
+    let args: [Arg<'_>; 8] = [
+        s.name.as_str().into(),
+        s.model.as_str().into(),
+        s.attribution_window_days.into(),
+        s.hold_days.into(),
+        min_payout.as_str().into(),
+        s.timezone.as_str().into(),
+        now.into(),
+        id.into(),
+    ];
+    execute(db, UPDATE_SETTINGS, &args).await.map(drop)
+}

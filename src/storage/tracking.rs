@@ -1,0 +1,102 @@
+//! Clicks and impressions in D1: the queue consumer's writes.
+//!
+//! A queue batch becomes one D1 batch (one transaction). The event id is the primary
+//! key and inserts do nothing on conflict, so a redelivered message never adds a row.
+//! Uniqueness (`kpis.md`: a visitor's first non-bot click on a link in a UTC day) is
+//! settled in SQL after each insert, over every click of that visitor, link and day, so
+//! it holds whatever order the queue delivers clicks in.
+
+use worker::{D1Database, D1PreparedStatement, Result};
+
+use super::{statement, Arg};
+use crate::domain::click::{CapturedEvent, EventKind};
+use crate::domain::time::utc_day_bounds;
+use crate::domain::user_agent::UserAgentInfo;
+
+const INSERT_CLICK: &str = "INSERT INTO clicks (id, ts, link_id, partner_id, program_id, country, \
+     region, city, colo, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, \
+     utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, is_unique) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) \
+     ON CONFLICT (id) DO NOTHING";
+
+/// Marks exactly the earliest non-bot click of a visitor on a link in a UTC day unique.
+const SETTLE_UNIQUE: &str = "UPDATE clicks SET is_unique = (id = (SELECT id FROM clicks \
+     WHERE link_id = ?1 AND visitor_hash = ?2 AND ts >= ?3 AND ts < ?4 AND is_bot = 0 \
+     ORDER BY ts, id LIMIT 1)) \
+     WHERE link_id = ?1 AND visitor_hash = ?2 AND ts >= ?3 AND ts < ?4 AND is_bot = 0";
+
+const INSERT_IMPRESSION: &str =
+    "INSERT INTO impressions (id, ts, link_id, partner_id, program_id, \
+     country, region, city, colo, device, os, browser, referrer_host, visitor_hash, is_bot) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+
+/// Writes a batch of captured events, each with its user agent classified, in one
+/// transaction.
+pub async fn write(db: &D1Database, events: &[(CapturedEvent, UserAgentInfo)]) -> Result<()> {
+    let mut statements = Vec::with_capacity(events.len() * 2);
+    for (event, agent) in events {
+        statements.extend(statements_for(db, event, agent)?);
+    }
+    if !statements.is_empty() {
+        db.batch(statements).await?;
+    }
+    Ok(())
+}
+
+fn statements_for(
+    db: &D1Database,
+    e: &CapturedEvent,
+    agent: &UserAgentInfo,
+) -> Result<Vec<D1PreparedStatement>> {
+    let common: [Arg<'_>; 13] = [
+        e.id.as_str().into(),
+        e.ts.into(),
+        e.link_id.as_str().into(),
+        e.partner_id.as_str().into(),
+        e.program_id.as_str().into(),
+        (&e.country).into(),
+        (&e.region).into(),
+        (&e.city).into(),
+        (&e.colo).into(),
+        agent.device.into(),
+        agent.os.as_str().into(),
+        agent.browser.as_str().into(),
+        (&e.referrer_host).into(),
+    ];
+    match e.kind {
+        EventKind::Impression => {
+            let mut args = Vec::from(common);
+            args.extend([e.visitor.as_str().into(), agent.is_bot.into()]);
+            Ok(vec![statement(db, INSERT_IMPRESSION, &args)?])
+        }
+        EventKind::Click => {
+            let t = &e.tracking;
+            let mut args = Vec::from(common);
+            args.extend(t.sub.iter().map(Arg::from));
+            args.extend([
+                (&t.utm_source).into(),
+                (&t.utm_medium).into(),
+                (&t.utm_campaign).into(),
+                (&t.utm_term).into(),
+                (&t.utm_content).into(),
+                e.visitor.as_str().into(),
+                agent.is_bot.into(),
+            ]);
+            let mut statements = vec![statement(db, INSERT_CLICK, &args)?];
+            if !agent.is_bot {
+                let (day_start, day_end) = utc_day_bounds(e.ts);
+                statements.push(statement(
+                    db,
+                    SETTLE_UNIQUE,
+                    &[
+                        e.link_id.as_str().into(),
+                        e.visitor.as_str().into(),
+                        day_start.into(),
+                        day_end.into(),
+                    ],
+                )?);
+            }
+            Ok(statements)
+        }
+    }
+}
