@@ -44,7 +44,9 @@ pl_setup() {
     cargo_install_pinned wasm-bindgen-cli "$wbg" "$TOOLS/wasm-bindgen-$wbg" wasm-bindgen
     if ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.partnerlens-lock" 2>/dev/null; then
         say "installing npm packages (wrangler, Node 22, binaryen)"
-        (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+        # `npm ci` refuses this lock: the registry here lacks workerd's macOS and Windows
+        # builds, which npm leaves out of the lock. `npm install` follows the lock as it is.
+        (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
         cp "$ROOT/package-lock.json" "$ROOT/node_modules/.partnerlens-lock"
     fi
 }
@@ -64,4 +66,31 @@ wait_for() {
         sleep 0.25
     done
     return 1
+}
+
+# Starts `wrangler dev` on 127.0.0.1:$2 with state in $1 (migrations applied first) and
+# extra `wrangler dev` arguments after; logs go to $1/wrangler.log. Prints the pid.
+start_runtime() {
+    local state="$1" port="$2"
+    shift 2
+    mkdir -p "$state"
+    (cd "$ROOT" && wrangler d1 migrations apply partnerlens --local --persist-to "$state" \
+        > "$state/migrations.log" 2>&1) || { cat "$state/migrations.log" >&2; return 1; }
+    (cd "$ROOT" && exec wrangler dev --ip 127.0.0.1 --port "$port" \
+        --inspector-port "$(free_port)" --persist-to "$state" --test-scheduled \
+        --show-interactive-dev-session=false "$@" > "$state/wrangler.log" 2>&1) &
+    echo $!
+}
+
+# Stops a runtime started by start_runtime (the wrangler process and its workerd).
+stop_runtime() {
+    local pid="$1"
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.3
+    done
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
 }

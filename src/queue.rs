@@ -1,7 +1,10 @@
 //! The clicks queue consumer: each queue batch becomes one D1 batch. The user agent is
 //! classified here, off the redirect's path.
 
-use worker::{Env, MessageBatch, MessageExt};
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use worker::{Env, Message, MessageBatch, MessageExt};
 
 use crate::domain::click::CapturedEvent;
 use crate::domain::user_agent::classify;
@@ -41,6 +44,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         Err(error) => Err(error),
     };
     match written {
+        Ok(()) if fault_injection(env) == Some(REDELIVER_ONCE) => redeliver_once(&messages),
         Ok(()) => batch.ack_all(),
         Err(error) => {
             worker::console_error!(
@@ -50,4 +54,31 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             batch.retry_all();
         }
     }
+}
+
+/// Test-only fault: with the variable `FAULT_INJECTION = "redeliver_once"`, every message
+/// is retried once after its batch was written, so the second delivery must change
+/// nothing. Never set in production.
+const FAULT_INJECTION_VAR: &str = "FAULT_INJECTION";
+const REDELIVER_ONCE: &str = "redeliver_once";
+
+thread_local! {
+    static REDELIVERED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+fn fault_injection(env: &Env) -> Option<&'static str> {
+    let value = env.var(FAULT_INJECTION_VAR).ok()?.to_string();
+    (value == REDELIVER_ONCE).then_some(REDELIVER_ONCE)
+}
+
+fn redeliver_once(messages: &[Message<String>]) {
+    REDELIVERED.with_borrow_mut(|seen| {
+        for message in messages {
+            if seen.insert(message.id()) {
+                message.retry();
+            } else {
+                message.ack();
+            }
+        }
+    });
 }

@@ -1,5 +1,5 @@
-//! Cursor pagination for admin lists: rows come in `(created_at, id)` order and a cursor
-//! names the last row of a page, so pages never skip or repeat a row while others are
+//! Cursor pagination for admin lists: rows come in `(time, id)` order (creation time for
+//! resources, event time for clicks) and a cursor names the last row of a page, so pages never skip or repeat a row while others are
 //! inserted.
 
 use super::Invalid;
@@ -10,13 +10,14 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 /// The position after which the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub created_at: i64,
+    /// The row's creation or event time in UTC milliseconds.
+    pub at: i64,
     pub id: String,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.created_at, self.id)
+        format!("{}.{}", self.at, self.id)
     }
 
     pub fn decode(raw: &str) -> Result<Self, Invalid> {
@@ -28,7 +29,7 @@ impl Cursor {
             )
         };
         let (ms, id) = raw.split_once('.').ok_or_else(invalid)?;
-        let created_at = ms.parse::<i64>().map_err(|_| invalid())?;
+        let at = ms.parse::<i64>().map_err(|_| invalid())?;
         let id_ok = !id.is_empty()
             && id.len() <= 64
             && id
@@ -36,7 +37,7 @@ impl Cursor {
                 .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
         if id_ok {
             Ok(Self {
-                created_at,
+                at,
                 id: id.to_owned(),
             })
         } else {
@@ -70,7 +71,7 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         let cursor = Cursor {
-            created_at: 1_700_000_000_123,
+            at: 1_700_000_000_123,
             id: "lnk_abc-DEF_1".into(),
         };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);

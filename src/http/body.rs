@@ -55,8 +55,13 @@ fn classify(error: &serde_json::Error, path: &str) -> ApiError {
         ),
         Category::Data if message.starts_with("unknown field") => {
             let name = quoted(&message).unwrap_or_default();
-            ApiError::bad_request("unknown_field", format!("unknown field '{name}'"))
-                .with_field(field(name))
+            // The path already ends at the unknown field itself.
+            let at = if path.ends_with(name) {
+                path.to_owned()
+            } else {
+                field(name)
+            };
+            ApiError::bad_request("unknown_field", format!("unknown field '{name}'")).with_field(at)
         }
         Category::Data if message.starts_with("missing field") => {
             let name = quoted(&message).unwrap_or_default();

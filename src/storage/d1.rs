@@ -76,12 +76,21 @@ pub fn is_unique_violation(error: &worker::Error, column: &str) -> bool {
     text.contains("UNIQUE constraint failed") && text.contains(column)
 }
 
-/// A keyset page over `table`: rows after `after` in `(created_at, id)` order, matching
+/// The `column = value` filters whose value is present.
+pub fn equal_filters<'a>(pairs: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, Arg<'a>)> {
+    pairs
+        .iter()
+        .filter_map(|&(column, value)| value.map(|v| (column, Arg::Text(v))))
+        .collect()
+}
+
+/// A keyset page over `table`: rows after `after` in `(order_by, id)` order, matching
 /// every `column = value` filter, with one extra row fetched to tell whether more follow.
 /// Table and column names come from this crate's constants, never from a request.
 pub async fn page<T: serde::de::DeserializeOwned>(
     db: &D1Database,
     table: &str,
+    order_by: &str,
     filters: &[(&str, Arg<'_>)],
     after: Option<&crate::domain::cursor::Cursor>,
     limit: u32,
@@ -95,8 +104,8 @@ pub async fn page<T: serde::de::DeserializeOwned>(
         .map(|(_, value)| JsValue::from(value))
         .collect();
     if let Some(cursor) = after {
-        conditions.push("(created_at > ? OR (created_at = ? AND id > ?))".to_owned());
-        let at = JsValue::from_f64(cursor.created_at as f64);
+        conditions.push(format!("({order_by} > ? OR ({order_by} = ? AND id > ?))"));
+        let at = JsValue::from_f64(cursor.at as f64);
         args.extend([at.clone(), at, JsValue::from_str(&cursor.id)]);
     }
     let where_clause = if conditions.is_empty() {
@@ -105,7 +114,7 @@ pub async fn page<T: serde::de::DeserializeOwned>(
         format!("WHERE {}", conditions.join(" AND "))
     };
     args.push(JsValue::from_f64(f64::from(limit + 1)));
-    let sql = format!("SELECT * FROM {table} {where_clause} ORDER BY created_at, id LIMIT ?");
+    let sql = format!("SELECT * FROM {table} {where_clause} ORDER BY {order_by}, id LIMIT ?");
     let rows = db.prepare(sql).bind(&args)?.all().await?.results::<T>()?;
     Ok(super::Page::from_overfetch(rows, limit))
 }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use serde::Deserialize;
 use worker::{Context, D1Database, Env, KvStore, Result};
 
-use super::{execute, first, page, Arg, Page, DB_BINDING, KV_BINDING};
+use super::{equal_filters, execute, first, page, Page, DB_BINDING, KV_BINDING};
 use crate::domain::cursor::Cursor;
 use crate::domain::link::{Destination, LinkCode, LinkTarget};
 
@@ -82,15 +82,12 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: u32,
 ) -> Result<Page<LinkRow>> {
-    let filters: Vec<(&str, Arg<'_>)> = [
+    let filters = equal_filters(&[
         ("program_id", filter.program_id),
         ("partner_id", filter.partner_id),
         ("status", filter.status),
-    ]
-    .into_iter()
-    .filter_map(|(column, value)| value.map(|v| (column, Arg::Text(v))))
-    .collect();
-    page(db, TABLE, &filters, after, limit).await
+    ]);
+    page(db, TABLE, "created_at", &filters, after, limit).await
 }
 
 pub async fn update(db: &D1Database, row: &LinkRow) -> Result<()> {

@@ -8,7 +8,7 @@ pub mod programs;
 pub mod salts;
 pub mod tracking;
 
-pub(crate) use d1::{execute, first, page, statement};
+pub(crate) use d1::{equal_filters, execute, first, page, statement};
 pub use d1::{is_unique_violation, Arg};
 
 use worker::{D1Database, Env, KvStore, Result};

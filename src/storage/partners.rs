@@ -53,7 +53,7 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<PartnerRow>> {
 }
 
 pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result<Page<PartnerRow>> {
-    page(db, TABLE, &[], after, limit).await
+    page(db, TABLE, "created_at", &[], after, limit).await
 }
 
 pub async fn update(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> Result<()> {

@@ -8,8 +8,9 @@
 
 use worker::{D1Database, D1PreparedStatement, Result};
 
-use super::{statement, Arg};
+use super::{equal_filters, page, statement, Arg, Page};
 use crate::domain::click::{CapturedEvent, EventKind};
+use crate::domain::cursor::Cursor;
 use crate::domain::time::utc_day_bounds;
 use crate::domain::user_agent::UserAgentInfo;
 
@@ -99,4 +100,64 @@ fn statements_for(
             Ok(statements)
         }
     }
+}
+
+/// A stored click, as the audit log shows it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ClickRow {
+    pub id: String,
+    pub ts: i64,
+    pub link_id: String,
+    pub partner_id: String,
+    pub program_id: String,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub colo: Option<String>,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub referrer_host: Option<String>,
+    pub sub1: Option<String>,
+    pub sub2: Option<String>,
+    pub sub3: Option<String>,
+    pub sub4: Option<String>,
+    pub sub5: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub visitor_hash: String,
+    pub is_bot: i64,
+    /// Absent on impressions.
+    #[serde(default)]
+    pub is_unique: Option<i64>,
+}
+
+/// Which program, partner or link's events to list.
+pub struct EventFilter<'a> {
+    pub program_id: Option<&'a str>,
+    pub partner_id: Option<&'a str>,
+    pub link_id: Option<&'a str>,
+}
+
+/// Clicks or impressions in event-time order.
+pub async fn list(
+    db: &D1Database,
+    kind: EventKind,
+    filter: &EventFilter<'_>,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<ClickRow>> {
+    let table = match kind {
+        EventKind::Click => "clicks",
+        EventKind::Impression => "impressions",
+    };
+    let filters = equal_filters(&[
+        ("program_id", filter.program_id),
+        ("partner_id", filter.partner_id),
+        ("link_id", filter.link_id),
+    ]);
+    page(db, table, "ts", &filters, after, limit).await
 }

@@ -61,7 +61,7 @@ fn view(base: &str, row: LinkRow) -> LinkView {
 
 fn cursor(row: &LinkRow) -> Cursor {
     Cursor {
-        created_at: row.created_at,
+        at: row.created_at,
         id: row.id.clone(),
     }
 }

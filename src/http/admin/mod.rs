@@ -1,5 +1,6 @@
 //! The admin API under `/api/v1`: programs, partners and links.
 
+mod events;
 mod links;
 mod partners;
 mod programs;
@@ -9,6 +10,7 @@ use worker::{Date, Env, Method, Request, Response};
 
 use super::error::{ApiError, ApiResult};
 use super::respond;
+use crate::domain::click::EventKind;
 use crate::domain::cursor::{page_size, Cursor};
 use crate::domain::request_target::{query_param, with_param};
 use crate::storage::{Page, Store};
@@ -98,9 +100,13 @@ pub async fn route(
         (["links"], Method::Get) => links::list(&call).await,
         (["links", id], Method::Get) => links::get(&call, id).await,
         (["links", id], Method::Patch) => links::update(&mut call, id).await,
-        (["programs" | "partners" | "links"] | ["programs" | "partners" | "links", _], _) => {
-            Err(ApiError::method_not_allowed())
-        }
+        (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
+        (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,
+        (
+            ["programs" | "partners" | "links" | "clicks" | "impressions"]
+            | ["programs" | "partners" | "links", _],
+            _,
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("endpoint")),
     }
 }

@@ -42,7 +42,7 @@ fn view(row: PartnerRow) -> PartnerView {
 
 fn cursor(row: &PartnerRow) -> Cursor {
     Cursor {
-        created_at: row.created_at,
+        at: row.created_at,
         id: row.id.clone(),
     }
 }

@@ -51,7 +51,7 @@ fn view(row: ProgramRow) -> ProgramView {
 
 fn cursor(row: &ProgramRow) -> Cursor {
     Cursor {
-        created_at: row.created_at,
+        at: row.created_at,
         id: row.id.clone(),
     }
 }

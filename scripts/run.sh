@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, migrates the local D1 database, starts partnerlens on
+# http://127.0.0.1:${PORT:-8787} with local D1, KV and Queues, loads the demo data set,
+# and prints the admin key and a working sample link. Ctrl-C stops it.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+pl_setup
+cd "$ROOT"
+bash scripts/build.sh
+PORT="${PORT:-8787}"
+STATE="$ROOT/.state/dev"
+if [ ! -f .dev.vars ]; then
+    key="pl_admin_$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')"
+    printf 'ADMIN_API_KEY=%s\n' "$key" > .dev.vars
+    chmod 600 .dev.vars
+    say "wrote a new local admin key to .dev.vars"
+fi
+ADMIN_API_KEY="$(sed -n 's/^ADMIN_API_KEY=//p' .dev.vars)"
+pid="$(start_runtime "$STATE" "$PORT")"
+trap 'stop_runtime "$pid"' EXIT INT TERM
+if ! wait_for "http://127.0.0.1:$PORT/healthz" 120; then
+    cat "$STATE/wrangler.log" >&2
+    exit 1
+fi
+BASE_URL="http://127.0.0.1:$PORT" ADMIN_API_KEY="$ADMIN_API_KEY" node scripts/demo.mjs
+say "logs: $STATE/wrangler.log; press Ctrl-C to stop"
+wait "$pid"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting and lints, native unit tests, then end-to-end tests
+# against freshly started local runtimes (wrangler dev / workerd with local D1, KV and
+# Queues, empty state), which are stopped afterwards even when a test fails.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+pl_setup
+cd "$ROOT"
+
+say "formatting and lints"
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
+
+say "native unit tests"
+cargo test --locked
+
+bash scripts/build.sh
+
+STATE="$(mktemp -d -t partnerlens-test.XXXXXX)"
+ADMIN_API_KEY="test_admin_$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
+printf 'ADMIN_API_KEY=%s\n' "$ADMIN_API_KEY" > "$STATE/test.vars"
+pids=()
+cleanup() {
+    local status=$?
+    for pid in "${pids[@]}"; do stop_runtime "$pid"; done
+    if [ "$status" -ne 0 ]; then
+        for log in "$STATE"/*/wrangler.log; do
+            say "last lines of $log"
+            tail -n 40 "$log" >&2 || true
+        done
+    fi
+    rm -rf "$STATE"
+    exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+port="$(free_port)"
+pids+=("$(start_runtime "$STATE/main" "$port" --env-file "$STATE/test.vars")")
+fault_port="$(free_port)"
+# A second runtime whose queue consumer redelivers every batch once after writing it.
+pids+=("$(start_runtime "$STATE/faults" "$fault_port" --env-file "$STATE/test.vars" \
+    --var FAULT_INJECTION:redeliver_once)")
+for p in "$port" "$fault_port"; do
+    wait_for "http://127.0.0.1:$p/healthz" 180 || { say "runtime on port $p did not start"; exit 1; }
+done
+
+say "end-to-end tests"
+BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" \
+    ADMIN_API_KEY="$ADMIN_API_KEY" \
+    node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs

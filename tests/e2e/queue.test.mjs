@@ -1,0 +1,28 @@
+// The click queue: a batch delivered twice stores each click once.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { seed, hit, events, storedClick, clickIdOf, eventually, FAULT_BASE } from "./helpers.mjs";
+
+test("a redelivered queue batch creates no second click and loses none", async () => {
+  // FAULT_BASE runs a consumer that writes every batch, then asks for it again once.
+  const { link } = await seed({ base: FAULT_BASE });
+  const sent = [];
+  for (let i = 0; i < 12; i++) {
+    const response = await hit(`/r/${link.code}`, {
+      base: FAULT_BASE,
+      headers: { "cf-connecting-ip": `198.51.100.${100 + (i % 3)}` },
+    });
+    sent.push(clickIdOf(response));
+  }
+  await storedClick(link.id, sent.at(-1), { base: FAULT_BASE });
+  const clicks = await eventually(async () => {
+    const rows = await events("clicks", link.id, { base: FAULT_BASE });
+    return rows.length >= sent.length && rows;
+  }, { what: "all clicks" });
+  // Give the redeliveries time to land, then check again.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const after = await events("clicks", link.id, { base: FAULT_BASE });
+  assert.deepEqual(after.map((c) => c.id).sort(), [...sent].sort());
+  assert.equal(clicks.length, sent.length);
+  assert.equal(after.filter((c) => c.is_unique).length, 3, "three visitors, one unique click each");
+});
