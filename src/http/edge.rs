@@ -93,6 +93,27 @@ pub async fn pixel(req: &Request, env: &Env, ctx: &Context, code: &str, record: 
     )
 }
 
+/// The floor of a Rust redirect in this runtime, for `bench/redirect`: the same build
+/// answering a static `302` without touching storage. Exists only where the variable
+/// `BENCH_ROUTES` is `on` (never in `wrangler.toml`).
+pub const BENCH_FLOOR_PATH: &str = "/__bench/floor";
+
+pub fn bench_floor(env: &Env) -> Response {
+    let enabled = env.var("BENCH_ROUTES").map(|v| v.to_string()).ok();
+    if enabled.as_deref() == Some("on") {
+        with_headers(
+            302,
+            Vec::new(),
+            &[
+                ("location", "https://shop.example/landing?click_id=static"),
+                ("cache-control", NO_STORE),
+            ],
+        )
+    } else {
+        not_found_page()
+    }
+}
+
 /// The active link `code` names. A malformed code (a URL, an encoded slash) can never
 /// name a link and is refused before any storage is touched.
 async fn target(env: &Env, ctx: &Context, code: &str, now: i64) -> Option<Rc<LinkTarget>> {

@@ -31,6 +31,9 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
         }
         return edge::pixel(&req, &env, &ctx, code, record).await;
     }
+    if path == edge::BENCH_FLOOR_PATH {
+        return edge::bench_floor(&env);
+    }
     let parts = segments(path);
     let answer = match parts.as_slice() {
         ["api", "v1", rest @ ..] => {

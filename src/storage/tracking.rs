@@ -3,8 +3,8 @@
 //! A queue batch becomes one D1 batch (one transaction). The event id is the primary
 //! key and inserts do nothing on conflict, so a redelivered message never adds a row.
 //! Uniqueness (`kpis.md`: a visitor's first non-bot click on a link in a UTC day) is
-//! settled in SQL after each insert, over every click of that visitor, link and day, so
-//! it holds whatever order the queue delivers clicks in.
+//! decided in SQL at insert time and corrected when an earlier click arrives late, so it
+//! holds whatever order the queue delivers clicks in.
 
 use worker::{D1Database, D1PreparedStatement, Result};
 
@@ -14,17 +14,25 @@ use crate::domain::cursor::Cursor;
 use crate::domain::time::utc_day_bounds;
 use crate::domain::user_agent::UserAgentInfo;
 
+/// Inserts a click unless its id exists. It is unique when it is not a bot and no earlier
+/// non-bot click (by `ts`, then id) of the same visitor on the same link that UTC day is
+/// stored: an index range probe on `clicks_by_visitor`, whatever the visitor's volume.
 const INSERT_CLICK: &str = "INSERT INTO clicks (id, ts, link_id, partner_id, program_id, country, \
      region, city, colo, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, \
      utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, is_unique) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+     ?19, ?20, ?21, ?22, ?23, ?24, ?25, \
+     CASE WHEN ?25 = 0 AND NOT EXISTS (SELECT 1 FROM clicks WHERE link_id = ?3 \
+     AND visitor_hash = ?24 AND is_bot = 0 AND ts >= ?26 AND (ts < ?2 OR (ts = ?2 AND id < ?1))) \
+     THEN 1 ELSE 0 END) \
      ON CONFLICT (id) DO NOTHING";
 
-/// Marks exactly the earliest non-bot click of a visitor on a link in a UTC day unique.
-const SETTLE_UNIQUE: &str = "UPDATE clicks SET is_unique = (id = (SELECT id FROM clicks \
-     WHERE link_id = ?1 AND visitor_hash = ?2 AND ts >= ?3 AND ts < ?4 AND is_bot = 0 \
-     ORDER BY ts, id LIMIT 1)) \
-     WHERE link_id = ?1 AND visitor_hash = ?2 AND ts >= ?3 AND ts < ?4 AND is_bot = 0";
+/// When a click arrives out of order and is now the visitor's first of the day, the click
+/// that was unique until then (necessarily later) stops being unique. A no-op when the
+/// click is not unique, so a redelivery changes nothing.
+const DEMOTE_LATER_UNIQUE: &str = "UPDATE clicks SET is_unique = 0 \
+     WHERE link_id = ?1 AND visitor_hash = ?2 AND ts >= ?3 AND ts < ?4 AND is_unique = 1 \
+     AND id != ?5 AND EXISTS (SELECT 1 FROM clicks WHERE id = ?5 AND is_unique = 1)";
 
 const INSERT_IMPRESSION: &str =
     "INSERT INTO impressions (id, ts, link_id, partner_id, program_id, \
@@ -83,17 +91,19 @@ fn statements_for(
                 e.visitor.as_str().into(),
                 agent.is_bot.into(),
             ]);
+            let (day_start, day_end) = utc_day_bounds(e.ts);
+            args.push(day_start.into());
             let mut statements = vec![statement(db, INSERT_CLICK, &args)?];
             if !agent.is_bot {
-                let (day_start, day_end) = utc_day_bounds(e.ts);
                 statements.push(statement(
                     db,
-                    SETTLE_UNIQUE,
+                    DEMOTE_LATER_UNIQUE,
                     &[
                         e.link_id.as_str().into(),
                         e.visitor.as_str().into(),
-                        day_start.into(),
+                        e.ts.into(),
                         day_end.into(),
+                        e.id.as_str().into(),
                     ],
                 )?);
             }

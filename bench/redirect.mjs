@@ -1,0 +1,224 @@
+// bench/redirect: partnerlens's redirect against the runtime's ceiling, a Sink-style JS
+// tracker and the floor of Rust in this runtime, all served by workerd directly through
+// Miniflare (no wrangler proxy), loaded by wrk in interleaved rounds. Prints requests/s,
+// p50/p99 latency, the ratios, and clicks stored versus redirects served.
+import { Miniflare } from "miniflare";
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const COMPAT = "2026-10-01";
+const ADMIN_KEY = "bench-admin-key";
+const UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
+
+const queue = (name) => ({
+  queueProducers: { CLICKS: { queueName: name } },
+  queueConsumers: { [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
+});
+
+function statements(sql) {
+  return sql
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("--"))
+    .join("\n")
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function migrate(mf, sqlTexts) {
+  const db = await mf.getD1Database("DB");
+  for (const text of sqlTexts) {
+    await db.batch(statements(text).map((s) => db.prepare(s)));
+  }
+  return db;
+}
+
+async function rustRuntime(state) {
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modulesRoot: join(root, "build"),
+    modules: [
+      { type: "ESModule", path: join(root, "build/index.js") },
+      { type: "CompiledWasm", path: join(root, "build/index_bg.wasm") },
+    ],
+    compatibilityDate: COMPAT,
+    d1Databases: { DB: "partnerlens" },
+    kvNamespaces: { LINKS: "links" },
+    ...queue("partnerlens-clicks"),
+    bindings: { ADMIN_API_KEY: ADMIN_KEY, BENCH_ROUTES: "on", PUBLIC_BASE_URL: "" },
+    d1Persist: join(state, "rust-d1"),
+    kvPersist: join(state, "rust-kv"),
+  });
+  const url = await mf.ready;
+  const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+  const db = await migrate(mf, migrations.map((f) => readFileSync(join(root, "migrations", f), "utf8")));
+  const admin = async (path, body) => {
+    const response = await fetch(new URL(path, url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const program = await admin("/api/v1/programs", { name: "Bench", currency: "EUR", model: "sales" });
+  const partner = await admin("/api/v1/partners", { name: "Bench partner" });
+  for (let i = 0; i < 100; i++) {
+    await admin("/api/v1/links", {
+      program_id: program.id, partner_id: partner.id,
+      destination: `https://shop.example/landing?item=${i}`, code: `bench-${i}`,
+    });
+  }
+  return { mf, url, db };
+}
+
+async function jsRuntime(script, state, name) {
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: join(root, "bench/workers", script),
+    compatibilityDate: COMPAT,
+    d1Databases: { DB: name },
+    kvNamespaces: { LINKS: `${name}-links` },
+    ...queue(`${name}-clicks`),
+    d1Persist: join(state, `${name}-d1`),
+    kvPersist: join(state, `${name}-kv`),
+  });
+  const url = await mf.ready;
+  const db = await migrate(mf, [
+    "CREATE TABLE clicks (id TEXT PRIMARY KEY, code TEXT, ts INTEGER, ua TEXT, referer TEXT, country TEXT, sub1 TEXT)",
+  ]);
+  const kv = await mf.getKVNamespace("LINKS");
+  for (let i = 0; i < 100; i++) {
+    await kv.put(`link:bench-${i}`, JSON.stringify({ url: `https://shop.example/landing?item=${i}` }));
+  }
+  return { mf, url, db };
+}
+
+function toMs(text) {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
+  if (!match) return NaN;
+  const value = Number(match[1]);
+  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+}
+
+function wrk(url, seconds) {
+  const out = execFileSync(
+    "wrk",
+    [
+      `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency",
+      "-H", `User-Agent: ${UA}`, "-H", "CF-Connecting-IP: 198.51.100.1",
+      url,
+    ],
+    { encoding: "utf8" },
+  );
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const bad = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: toMs(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    p99: toMs(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    served: requests - bad,
+    bad,
+    errors,
+  };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+async function count(db) {
+  return (await db.prepare("SELECT count(*) AS n FROM clicks").first()).n;
+}
+
+async function drained(db, expected) {
+  let last = -1;
+  let stableSince = Date.now();
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    const n = await count(db);
+    if (n !== last) {
+      last = n;
+      stableSince = Date.now();
+    }
+    if (n >= expected && Date.now() - stableSince > 2000) return n;
+    if (Date.now() - stableSince > 10000 || Date.now() > deadline) return n;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const state = mkdtempSync(join(tmpdir(), "partnerlens-bench-"));
+const runtimes = [];
+try {
+  const rust = await rustRuntime(state);
+  runtimes.push(rust.mf);
+  const ceiling = await jsRuntime("static-302.mjs", state, "ceiling");
+  runtimes.push(ceiling.mf);
+  const sink = await jsRuntime("sink-tracker.mjs", state, "sink");
+  runtimes.push(sink.mf);
+  const targets = [
+    { key: "a", name: "partnerlens redirect (Rust)", url: new URL("/r/bench-7?sub1=bench", rust.url).href, db: rust.db },
+    { key: "b", name: "JS static 302 (ceiling)", url: new URL("/r/bench-7", ceiling.url).href },
+    { key: "c", name: "JS Sink-style tracker (peer)", url: new URL("/r/bench-7?sub1=bench", sink.url).href, db: sink.db },
+    { key: "d", name: "Rust static 302 (floor)", url: new URL("/__bench/floor", rust.url).href },
+  ];
+  for (const t of targets) {
+    wrk(t.url, 2); // warm-up: caches filled, JIT warm; its clicks are counted below
+    t.results = [];
+  }
+  const servedBefore = Object.fromEntries(await Promise.all(
+    targets.filter((t) => t.db).map(async (t) => [t.key, await drained(t.db, 0)]),
+  ));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const t of targets) {
+      const result = wrk(t.url, SECONDS);
+      t.results.push(result);
+      console.error(`round ${round} ${t.key}: ${result.rps.toFixed(0)} req/s`);
+    }
+  }
+  const summary = Object.fromEntries(targets.map((t) => [t.key, {
+    rps: median(t.results.map((r) => r.rps)),
+    p50: median(t.results.map((r) => r.p50)),
+    p99: median(t.results.map((r) => r.p99)),
+    served: t.results.reduce((sum, r) => sum + r.served, 0),
+    bad: t.results.reduce((sum, r) => sum + r.bad, 0),
+    errors: t.results.map((r) => r.errors).filter(Boolean),
+  }]));
+  console.log(`bench/redirect — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0].model})`);
+  console.log(`workerd via Miniflare (no wrangler proxy); wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS}s, medians`);
+  console.log("");
+  console.log("target                               req/s    p50 ms   p99 ms");
+  for (const t of targets) {
+    const s = summary[t.key];
+    console.log(`(${t.key}) ${t.name.padEnd(32)} ${s.rps.toFixed(0).padStart(6)} ${s.p50.toFixed(2).padStart(9)} ${s.p99.toFixed(2).padStart(8)}`);
+  }
+  const ratio = (x, y) => (summary[x].rps / summary[y].rps).toFixed(2);
+  console.log("");
+  console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}`);
+  console.log("");
+  for (const t of targets.filter((x) => x.db)) {
+    const s = summary[t.key];
+    const stored = (await drained(t.db, servedBefore[t.key] + s.served)) - servedBefore[t.key];
+    console.log(
+      `(${t.key}) redirects served ${s.served}, clicks stored ${stored}, lost ${s.served - stored}` +
+        (s.bad ? `, non-3xx answers ${s.bad}` : "") + (s.errors.length ? `, socket errors: ${s.errors.join("; ")}` : ""),
+    );
+  }
+} finally {
+  for (const mf of runtimes) await mf.dispose();
+  rmSync(state, { recursive: true, force: true });
+}
