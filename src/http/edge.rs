@@ -15,7 +15,7 @@ use crate::domain::link::{LinkCode, LinkTarget};
 use crate::domain::time::utc_day;
 use crate::storage::{links, salts};
 
-pub const CLICKS_QUEUE: &str = "CLICKS";
+use super::outbox;
 
 /// A 1×1 transparent GIF.
 const PIXEL: [u8; 43] = [
@@ -197,13 +197,9 @@ fn finish_later(env: &Env, ctx: &Context, (mut event, ip): (CapturedEvent, Strin
         };
         event.visitor = visitor_hash(&salt, &ip, &event.user_agent);
         drop(ip);
-        let sent = match (env.queue(CLICKS_QUEUE), serde_json::to_string(&event)) {
-            (Ok(queue), Ok(body)) => queue.send(body).await,
-            (Err(error), _) => Err(error),
-            (_, Err(error)) => Err(error.into()),
-        };
-        if let Err(error) = sent {
-            worker::console_error!("queueing event {} failed: {error}", event.id);
+        match serde_json::to_string(&event) {
+            Ok(body) => outbox::push(&env, body).await,
+            Err(error) => worker::console_error!("encoding event {} failed: {error}", event.id),
         }
     });
 }

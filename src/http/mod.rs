@@ -5,6 +5,7 @@ mod auth;
 mod body;
 pub mod edge;
 mod error;
+mod outbox;
 mod respond;
 
 use worker::{Context, Env, Method, Request, Response};

@@ -1,0 +1,57 @@
+//! The isolate's click outbox: captured events wait here a few milliseconds and go to the
+//! queue together in one `sendBatch`, instead of one queue call per click.
+//!
+//! The first event into an empty outbox makes its own `waitUntil` task the flusher: that
+//! task sleeps [`GATHER_MS`], then sends everything gathered meanwhile by any request of
+//! this isolate. Each event is therefore sent by a task the runtime keeps alive until it
+//! finishes, and a queue error is logged with the number of events it concerned.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use worker::{Delay, Env};
+
+pub const CLICKS_QUEUE: &str = "CLICKS";
+
+/// How long the first event of a batch waits for company.
+const GATHER_MS: u64 = 20;
+/// The most messages one `sendBatch` may carry.
+const MAX_BATCH: usize = 100;
+
+thread_local! {
+    static OUTBOX: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Adds an encoded event to the outbox; the caller that finds it empty flushes it.
+pub async fn push(env: &Env, body: String) {
+    let first = OUTBOX.with_borrow_mut(|outbox| {
+        outbox.push(body);
+        outbox.len() == 1
+    });
+    if first {
+        Delay::from(Duration::from_millis(GATHER_MS)).await;
+        flush(env).await;
+    }
+}
+
+async fn flush(env: &Env) {
+    let bodies = OUTBOX.with_borrow_mut(std::mem::take);
+    let queue = match env.queue(CLICKS_QUEUE) {
+        Ok(queue) => queue,
+        Err(error) => {
+            worker::console_error!(
+                "clicks queue binding missing, {} events not sent: {error}",
+                bodies.len()
+            );
+            return;
+        }
+    };
+    for chunk in bodies.chunks(MAX_BATCH) {
+        if let Err(error) = queue.send_batch(chunk.to_vec()).await {
+            worker::console_error!(
+                "sending {} events to the queue failed: {error}",
+                chunk.len()
+            );
+        }
+    }
+}
