@@ -69,7 +69,8 @@ wait_for() {
 }
 
 # Starts `wrangler dev` on 127.0.0.1:$2 with state in $1 (migrations applied first) and
-# extra `wrangler dev` arguments after; logs go to $1/wrangler.log. Prints the pid.
+# extra `wrangler dev` arguments after; logs go to $1/wrangler.log. Sets RUNTIME_PID (a
+# child of the calling shell, so it can be waited for).
 start_runtime() {
     local state="$1" port="$2"
     shift 2
@@ -79,7 +80,7 @@ start_runtime() {
     (cd "$ROOT" && exec wrangler dev --ip 127.0.0.1 --port "$port" \
         --inspector-port "$(free_port)" --persist-to "$state" --test-scheduled \
         --show-interactive-dev-session=false "$@" > "$state/wrangler.log" 2>&1) &
-    echo $!
+    RUNTIME_PID=$!
 }
 
 # Stops a runtime started by start_runtime (the wrangler process and its workerd).

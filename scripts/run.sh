@@ -16,7 +16,8 @@ if [ ! -f .dev.vars ]; then
     say "wrote a new local admin key to .dev.vars"
 fi
 ADMIN_API_KEY="$(sed -n 's/^ADMIN_API_KEY=//p' .dev.vars)"
-pid="$(start_runtime "$STATE" "$PORT")"
+start_runtime "$STATE" "$PORT"
+pid="$RUNTIME_PID"
 trap 'stop_runtime "$pid"' EXIT INT TERM
 if ! wait_for "http://127.0.0.1:$PORT/healthz" 120; then
     cat "$STATE/wrangler.log" >&2

@@ -36,11 +36,13 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port="$(free_port)"
-pids+=("$(start_runtime "$STATE/main" "$port" --env-file "$STATE/test.vars")")
+start_runtime "$STATE/main" "$port" --env-file "$STATE/test.vars"
+pids+=("$RUNTIME_PID")
 fault_port="$(free_port)"
 # A second runtime whose queue consumer redelivers every batch once after writing it.
-pids+=("$(start_runtime "$STATE/faults" "$fault_port" --env-file "$STATE/test.vars" \
-    --var FAULT_INJECTION:redeliver_once)")
+start_runtime "$STATE/faults" "$fault_port" --env-file "$STATE/test.vars" \
+    --var FAULT_INJECTION:redeliver_once
+pids+=("$RUNTIME_PID")
 for p in "$port" "$fault_port"; do
     wait_for "http://127.0.0.1:$p/healthz" 180 || { say "runtime on port $p did not start"; exit 1; }
 done
