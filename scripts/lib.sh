@@ -77,21 +77,20 @@ start_runtime() {
     mkdir -p "$state"
     (cd "$ROOT" && wrangler d1 migrations apply partnerlens --local --persist-to "$state" \
         > "$state/migrations.log" 2>&1) || { cat "$state/migrations.log" >&2; return 1; }
-    (cd "$ROOT" && exec wrangler dev --ip 127.0.0.1 --port "$port" \
+    # Its own process group, so that stopping it reaches wrangler's node and workerd too.
+    (cd "$ROOT" && exec setsid wrangler dev --ip 127.0.0.1 --port "$port" \
         --inspector-port "$(free_port)" --persist-to "$state" --test-scheduled \
         --show-interactive-dev-session=false "$@" > "$state/wrangler.log" 2>&1) &
     RUNTIME_PID=$!
 }
 
-# Stops a runtime started by start_runtime (the wrangler process and its workerd).
+# Stops a runtime started by start_runtime: its whole process group.
 stop_runtime() {
     local pid="$1"
-    pkill -TERM -P "$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.3
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 20); do
+        kill -0 -- "-$pid" 2>/dev/null || return 0
+        sleep 0.25
     done
-    pkill -KILL -P "$pid" 2>/dev/null || true
-    kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL -- "-$pid" 2>/dev/null || true
 }
