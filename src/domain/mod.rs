@@ -5,6 +5,8 @@
 //! numbers at the edge and unit-tested natively with `cargo test`.
 
 pub mod click;
+pub mod commission;
+pub mod conversion;
 pub mod cursor;
 pub mod error;
 pub mod ids;

@@ -59,10 +59,7 @@ pub fn parse_amount(field: &'static str, raw: &str, max_scale: u32) -> Result<De
 
 /// Money as the API shows it: a string with exactly two decimals.
 pub fn format_money(amount: Decimal) -> String {
-    let mut rounded =
-        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(2);
-    rounded.to_string()
+    super::commission::cents(amount).to_string()
 }
 
 #[cfg(test)]
