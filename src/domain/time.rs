@@ -72,3 +72,47 @@ mod rfc3339_tests {
         );
     }
 }
+
+/// `[start, end)` in UTC milliseconds of the calendar month that `ms` falls in, in the
+/// time zone `tz` (an IANA name; unknown names count as UTC).
+pub fn month_bounds(ms: i64, tz: &str) -> (i64, i64) {
+    use chrono::{Datelike, TimeZone};
+    let zone: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let local = DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&zone);
+    let first = NaiveDate::from_ymd_opt(local.year(), local.month(), 1).unwrap_or_default();
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first);
+    // Local midnight; where a DST jump skips it, the first instant of the day.
+    let start_of = |day: NaiveDate| {
+        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+        zone.from_local_datetime(&midnight)
+            .earliest()
+            .or_else(|| {
+                zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map_or(0, |t| t.timestamp_millis())
+    };
+    (start_of(first), start_of(next))
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+
+    #[test]
+    fn months_follow_the_program_time_zone() {
+        // 2026-10-31T23:30:00Z is already November in Berlin (UTC+1).
+        let ms = 1_793_489_400_000;
+        let (start, end) = month_bounds(ms, "UTC");
+        assert_eq!(rfc3339(start), "2026-10-01T00:00:00.000Z");
+        assert_eq!(rfc3339(end), "2026-11-01T00:00:00.000Z");
+        let (start, end) = month_bounds(ms, "Europe/Berlin");
+        assert_eq!(rfc3339(start), "2026-10-31T23:00:00.000Z");
+        assert_eq!(rfc3339(end), "2026-11-30T23:00:00.000Z");
+        assert!(start <= ms && ms < end);
+    }
+}

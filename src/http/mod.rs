@@ -6,6 +6,7 @@ mod body;
 pub mod edge;
 mod error;
 mod outbox;
+mod postback;
 mod respond;
 
 use worker::{Context, Env, Method, Request, Response};
@@ -40,6 +41,10 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
         ["api", "v1", rest @ ..] => {
             admin::route(&mut req, &env, origin(&url).to_owned(), path, query, rest).await
         }
+        ["postback"] if matches!(method, Method::Get | Method::Post) => {
+            postback::handle(&mut req, &env, query).await
+        }
+        ["postback"] => Err(ApiError::method_not_allowed()),
         ["healthz"] => Ok(respond::json(200, &serde_json::json!({"status": "ok"}))),
         _ => Err(ApiError::not_found("endpoint")),
     };

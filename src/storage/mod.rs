@@ -1,10 +1,12 @@
 //! The one place that talks to D1 and KV. Every SQL statement and KV key of partnerlens
 //! lives under this module; handlers call named operations and never see SQL.
 
+pub mod conversions;
 mod d1;
 pub mod links;
 pub mod partners;
 pub mod programs;
+pub mod rules;
 pub mod salts;
 pub mod tracking;
 

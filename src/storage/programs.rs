@@ -10,6 +10,10 @@ use crate::domain::program::{NewProgram, ProgramSettings};
 
 const TABLE: &str = "programs";
 
+fn lifetime_default() -> i64 {
+    1
+}
+
 const INSERT: &str = "INSERT INTO programs (id, name, currency, model, attribution_window_days, \
      click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -29,6 +33,8 @@ pub struct ProgramRow {
     pub hold_days: i64,
     pub min_payout: String,
     pub timezone: String,
+    #[serde(default = "lifetime_default")]
+    pub lifetime_attribution: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -85,4 +91,11 @@ pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) ->
         id.into(),
     ];
     execute(db, UPDATE_SETTINGS, &args).await.map(drop)
+}
+
+const BY_SECRET_HASH: &str = "SELECT * FROM programs WHERE postback_secret_hash = ?";
+
+/// The program whose postback secret hashes to `hash`.
+pub async fn by_secret_hash(db: &D1Database, hash: &str) -> Result<Option<ProgramRow>> {
+    first(db, BY_SECRET_HASH, &[hash.into()]).await
 }

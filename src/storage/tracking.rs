@@ -171,3 +171,10 @@ pub async fn list(
     ]);
     page(db, table, "ts", &filters, after, limit).await
 }
+
+const CLICK_BY_ID: &str = "SELECT * FROM clicks WHERE id = ?";
+
+/// The stored click with this id.
+pub async fn click(db: &D1Database, id: &str) -> Result<Option<ClickRow>> {
+    super::first(db, CLICK_BY_ID, &[id.into()]).await
+}

@@ -17,6 +17,12 @@ const ADMIN_ROUTES = [
   ["GET", "/api/v1/links/lnk_x"],
   ["PATCH", "/api/v1/links/lnk_x"],
   ["GET", "/api/v1/clicks"],
+  ["POST", "/api/v1/commission-rules"],
+  ["GET", "/api/v1/commission-rules"],
+  ["PATCH", "/api/v1/commission-rules/rul_x"],
+  ["GET", "/api/v1/conversions"],
+  ["GET", "/api/v1/conversions/cnv_x"],
+  ["PATCH", "/api/v1/conversions/cnv_x"],
   ["GET", "/api/v1/impressions"],
   ["GET", "/api/v1/no-such-thing"],
 ];

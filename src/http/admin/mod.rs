@@ -1,9 +1,11 @@
 //! The admin API under `/api/v1`: programs, partners and links.
 
+mod conversions;
 mod events;
 mod links;
 mod partners;
 mod programs;
+mod rules;
 
 use serde::Serialize;
 use worker::{Date, Env, Method, Request, Response};
@@ -100,6 +102,13 @@ pub async fn route(
         (["links"], Method::Get) => links::list(&call).await,
         (["links", id], Method::Get) => links::get(&call, id).await,
         (["links", id], Method::Patch) => links::update(&mut call, id).await,
+        (["commission-rules"], Method::Post) => rules::create(&mut call).await,
+        (["commission-rules"], Method::Get) => rules::list(&call).await,
+        (["commission-rules", id], Method::Get) => rules::get(&call, id).await,
+        (["commission-rules", id], Method::Patch) => rules::update(&mut call, id).await,
+        (["conversions"], Method::Get) => conversions::list(&call).await,
+        (["conversions", id], Method::Get) => conversions::get(&call, id).await,
+        (["conversions", id], Method::Patch) => conversions::update(&mut call, id).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
         (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,
         (

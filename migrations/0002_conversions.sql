@@ -1,0 +1,81 @@
+-- Conversions, commission rules, and the postback secret lookup.
+
+CREATE INDEX programs_by_postback_secret ON programs (postback_secret_hash);
+
+-- Repeat sales by a known customer_id without a click id go to the partner who brought
+-- the customer (lifetime attribution); on by default, per program.
+ALTER TABLE programs ADD COLUMN lifetime_attribution INTEGER NOT NULL DEFAULT 1;
+
+CREATE TABLE commission_rules (
+    id TEXT PRIMARY KEY,
+    program_id TEXT NOT NULL REFERENCES programs (id),
+    event TEXT NOT NULL CHECK (event IN ('lead', 'qualified', 'sale')),
+    kind TEXT NOT NULL CHECK (kind IN ('fixed', 'percent')),
+    -- Money for fixed rules, a percentage for percent rules: a decimal string.
+    value TEXT NOT NULL,
+    partner_id TEXT REFERENCES partners (id),
+    segment TEXT CHECK (segment IN ('blogger', 'webmaster', 'agency', 'expert', 'other')),
+    from_monthly_sale INTEGER CHECK (from_monthly_sale >= 1),
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX commission_rules_by_creation ON commission_rules (created_at, id);
+CREATE INDEX commission_rules_by_program ON commission_rules (program_id, status);
+
+-- One row per conversion. Program, partner, link and the click's dimensions are copied
+-- from the click, so reports group conversions like clicks without joins.
+CREATE TABLE conversions (
+    id TEXT PRIMARY KEY,
+    program_id TEXT NOT NULL,
+    partner_id TEXT NOT NULL,
+    link_id TEXT NOT NULL,
+    click_id TEXT,
+    event TEXT NOT NULL CHECK (event IN ('lead', 'qualified', 'sale', 'refund')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    -- The advertiser's order id (for a refund: the refunded sale's).
+    order_id TEXT,
+    -- Idempotency key within (program, event): the order id, or the refund id of a refund.
+    order_key TEXT,
+    -- For a refund: the sale conversion it reverses.
+    sale_id TEXT REFERENCES conversions (id),
+    -- Decimal strings with two decimals; a refund's commission is negative.
+    amount TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    commission TEXT NOT NULL,
+    rule_id TEXT,
+    monthly_sale_number INTEGER,
+    customer_id TEXT,
+    -- Event time and recording time, UTC milliseconds.
+    ts INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    click_ts INTEGER,
+    country TEXT,
+    region TEXT,
+    city TEXT,
+    device TEXT,
+    os TEXT,
+    browser TEXT,
+    referrer_host TEXT,
+    sub1 TEXT,
+    sub2 TEXT,
+    sub3 TEXT,
+    sub4 TEXT,
+    sub5 TEXT,
+    utm_source TEXT,
+    utm_medium TEXT,
+    utm_campaign TEXT,
+    utm_term TEXT,
+    utm_content TEXT
+);
+-- Replays of a (program, event, order) are one conversion; NULL keys never collide.
+CREATE UNIQUE INDEX conversions_by_order ON conversions (program_id, event, order_key);
+-- One lead and one qualified lead per click.
+CREATE UNIQUE INDEX conversions_by_click_lead ON conversions (click_id, event)
+    WHERE event IN ('lead', 'qualified');
+CREATE INDEX conversions_by_recording ON conversions (recorded_at, id);
+CREATE INDEX conversions_by_program_time ON conversions (program_id, ts);
+CREATE INDEX conversions_by_partner_time ON conversions (partner_id, program_id, event, ts);
+CREATE INDEX conversions_by_customer ON conversions (program_id, customer_id, ts);
+CREATE INDEX conversions_by_sale ON conversions (sale_id);
