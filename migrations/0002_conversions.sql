@@ -1,4 +1,4 @@
--- Conversions, commission rules, and the postback secret lookup.
+-- Conversions, commission rules, payouts, program costs, and the postback secret lookup.
 
 CREATE INDEX programs_by_postback_secret ON programs (postback_secret_hash);
 
@@ -39,10 +39,11 @@ CREATE TABLE conversions (
     order_key TEXT,
     -- For a refund: the sale conversion it reverses.
     sale_id TEXT REFERENCES conversions (id),
-    -- Decimal strings with two decimals; a refund's commission is negative.
-    amount TEXT NOT NULL,
+    -- Money in hundredths of the currency unit (exact, and summed exactly by SQL);
+    -- a refund's commission is negative.
+    amount_cents INTEGER NOT NULL,
     currency TEXT NOT NULL,
-    commission TEXT NOT NULL,
+    commission_cents INTEGER NOT NULL,
     rule_id TEXT,
     monthly_sale_number INTEGER,
     customer_id TEXT,
@@ -51,6 +52,8 @@ CREATE TABLE conversions (
     recorded_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     click_ts INTEGER,
+    -- The payout statement that paid this commission, once paid.
+    payout_id TEXT,
     country TEXT,
     region TEXT,
     city TEXT,
@@ -79,3 +82,33 @@ CREATE INDEX conversions_by_program_time ON conversions (program_id, ts);
 CREATE INDEX conversions_by_partner_time ON conversions (partner_id, program_id, event, ts);
 CREATE INDEX conversions_by_customer ON conversions (program_id, customer_id, ts);
 CREATE INDEX conversions_by_sale ON conversions (sale_id);
+-- The cron approves pending sales and refunds whose hold period is over.
+CREATE INDEX conversions_pending ON conversions (ts) WHERE status = 'pending';
+CREATE INDEX conversions_unpaid ON conversions (program_id, partner_id)
+    WHERE status = 'approved' AND payout_id IS NULL;
+CREATE INDEX conversions_by_payout ON conversions (payout_id, ts);
+
+-- One statement per partner and payout run: the approved, unpaid commissions it covers.
+CREATE TABLE payouts (
+    id TEXT PRIMARY KEY,
+    program_id TEXT NOT NULL REFERENCES programs (id),
+    partner_id TEXT NOT NULL REFERENCES partners (id),
+    amount_cents INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    conversions INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX payouts_by_creation ON payouts (created_at, id);
+CREATE INDEX payouts_by_program ON payouts (program_id, created_at, id);
+
+-- Program costs beside commissions, for ROI, CPA and CAC.
+CREATE TABLE costs (
+    id TEXT PRIMARY KEY,
+    program_id TEXT NOT NULL REFERENCES programs (id),
+    date TEXT NOT NULL,
+    category TEXT NOT NULL CHECK (category IN ('marketing', 'training', 'support', 'other')),
+    amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX costs_by_creation ON costs (created_at, id);
+CREATE INDEX costs_by_program_date ON costs (program_id, date);

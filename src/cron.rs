@@ -1,9 +1,11 @@
-//! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones.
+//! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones,
+//! and approves pending sales whose program's hold period is over. Every step is
+//! idempotent, so a missed or repeated run does no harm.
 
 use worker::Env;
 
 use crate::domain::time::utc_day;
-use crate::storage::salts;
+use crate::storage::{conversions, salts, DB_BINDING};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -18,5 +20,14 @@ pub async fn run(env: &Env, now: i64) {
         Ok(deleted) if deleted > 0 => worker::console_log!("deleted {deleted} expired daily salts"),
         Ok(_) => {}
         Err(error) => worker::console_error!("deleting old salts failed: {error}"),
+    }
+    let approved = match env.d1(DB_BINDING) {
+        Ok(db) => conversions::approve_after_hold(&db, now).await,
+        Err(error) => Err(error),
+    };
+    match approved {
+        Ok(n) if n > 0 => worker::console_log!("approved {n} conversions past their hold period"),
+        Ok(_) => {}
+        Err(error) => worker::console_error!("approving held conversions failed: {error}"),
     }
 }

@@ -8,6 +8,7 @@ pub mod attribution;
 pub mod click;
 pub mod commission;
 pub mod conversion;
+pub mod cost;
 pub mod cursor;
 pub mod error;
 pub mod ids;

@@ -57,6 +57,19 @@ pub fn parse_amount(field: &'static str, raw: &str, max_scale: u32) -> Result<De
     Decimal::from_str_exact(raw).map_err(|_| invalid(format!("{field} is too large: '{raw}'")))
 }
 
+/// Money in hundredths, as D1 stores it: an integer that SQL sums exactly. `None` when
+/// the amount does not fit.
+pub fn to_cents(amount: Decimal) -> Option<i64> {
+    let mut rounded = super::commission::cents(amount);
+    rounded.rescale(2);
+    i64::try_from(rounded.mantissa()).ok()
+}
+
+/// Hundredths back to a `Decimal` with two decimals.
+pub fn from_cents(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
 /// Money as the API shows it: a string with exactly two decimals.
 pub fn format_money(amount: Decimal) -> String {
     super::commission::cents(amount).to_string()
@@ -100,6 +113,20 @@ mod tests {
         }
         assert!(parse_amount("a", "1.234", 2).is_err());
         assert!(parse_amount("a", "99999999999999999999999999999999", 2).is_err());
+    }
+
+    #[test]
+    fn cents_round_trip_exactly() {
+        for raw in ["0", "0.01", "19.99", "1234567.89", "0.005"] {
+            let amount: Decimal = raw.parse().unwrap();
+            let cents = to_cents(amount).unwrap();
+            assert_eq!(
+                format_money(from_cents(cents)),
+                format_money(amount),
+                "{raw}"
+            );
+        }
+        assert_eq!(to_cents(Decimal::new(-2505, 3)), Some(-251));
     }
 
     #[test]

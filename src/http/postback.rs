@@ -14,7 +14,7 @@ use crate::domain::attribution::{check_refund, check_window};
 use crate::domain::commission::{cents, commission, refund_commission, Earning};
 use crate::domain::conversion::{ConversionEvent, Postback};
 use crate::domain::ids::{new_id, sha256_hex};
-use crate::domain::money::format_money;
+use crate::domain::money::{format_money, from_cents, to_cents};
 use crate::domain::partner::Segment;
 use crate::domain::time::month_bounds;
 use crate::domain::Invalid;
@@ -35,8 +35,7 @@ struct Answer<'a> {
     event: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     conversion_status: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    commission: Option<&'a str>,
+    commission: String,
 }
 
 fn answer(status: &str, row: &ConversionRow) -> Response {
@@ -47,7 +46,7 @@ fn answer(status: &str, row: &ConversionRow) -> Response {
             conversion_id: &row.id,
             event: &row.event,
             conversion_status: Some(&row.status),
-            commission: Some(&row.commission),
+            commission: format_money(from_cents(row.commission_cents)),
         },
     )
 }
@@ -195,9 +194,9 @@ async fn replay(
     }
 }
 
-fn money(field: &'static str, raw: &str) -> ApiResult<Decimal> {
-    raw.parse::<Decimal>()
-        .map_err(|_| ApiError::internal("stored money", format!("{field} '{raw}' does not parse")))
+fn cents_of(amount: Decimal) -> ApiResult<i64> {
+    to_cents(amount)
+        .ok_or_else(|| Invalid::new("amount", "invalid_amount", "amount is too large").into())
 }
 
 async fn refund(
@@ -220,13 +219,10 @@ async fn refund(
         p.amount
             .ok_or_else(|| Invalid::new("amount", "missing_field", "amount is required"))?,
     );
-    let sale_amount = money("amount", &sale.amount)?;
-    let mut refunded = Decimal::ZERO;
-    for raw in conversions::refunded_amounts(db, &sale.id).await? {
-        refunded += money("amount", &raw)?;
-    }
+    let sale_amount = from_cents(sale.amount_cents);
+    let refunded = from_cents(conversions::refunded_cents(db, &sale.id).await?);
     check_refund(sale_amount, refunded, amount)?;
-    let sale_commission = money("commission", &sale.commission)?;
+    let sale_commission = from_cents(sale.commission_cents);
     Ok(ConversionRow {
         id: new_id("cnv"),
         event: ConversionEvent::Refund.as_str().to_owned(),
@@ -238,8 +234,8 @@ async fn refund(
         order_id: Some(order_id.to_owned()),
         order_key: p.order_key().map(str::to_owned),
         sale_id: Some(sale.id.clone()),
-        amount: format_money(amount),
-        commission: format_money(refund_commission(sale_commission, sale_amount, amount)),
+        amount_cents: cents_of(amount)?,
+        commission_cents: cents_of(refund_commission(sale_commission, sale_amount, amount))?,
         rule_id: None,
         monthly_sale_number: None,
         customer_id: p.customer_id.clone().or(sale.customer_id.clone()),
@@ -358,9 +354,9 @@ async fn conversion(
         order_id: p.order_id.clone(),
         order_key: p.order_key().map(str::to_owned),
         sale_id: None,
-        amount: format_money(amount),
+        amount_cents: cents_of(amount)?,
         currency: program.currency.clone(),
-        commission: format_money(earned),
+        commission_cents: cents_of(earned)?,
         rule_id: rule.map(|r| r.id.clone()),
         monthly_sale_number: (p.event == ConversionEvent::Sale).then_some(monthly_sale_number),
         customer_id: p.customer_id.clone(),

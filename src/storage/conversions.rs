@@ -9,7 +9,7 @@ use super::{equal_filters, execute, first, page, Arg, Page};
 use crate::domain::cursor::Cursor;
 
 const INSERT: &str = "INSERT INTO conversions (id, program_id, partner_id, link_id, click_id, \
-     event, status, order_id, order_key, sale_id, amount, currency, commission, rule_id, \
+     event, status, order_id, order_key, sale_id, amount_cents, currency, commission_cents, rule_id, \
      monthly_sale_number, customer_id, ts, recorded_at, updated_at, click_ts, country, region, \
      city, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, utm_source, \
      utm_medium, utm_campaign, utm_term, utm_content) \
@@ -23,7 +23,7 @@ const FIRST_OF_CUSTOMER: &str = "SELECT * FROM conversions WHERE program_id = ? 
      AND customer_id = ? AND event != 'refund' AND status != 'rejected' ORDER BY ts, id LIMIT 1";
 const SALES_IN_MONTH_UP_TO: &str = "SELECT count(*) AS n FROM conversions \
      WHERE partner_id = ? AND program_id = ? AND event = 'sale' AND ts >= ? AND ts <= ?";
-const REFUNDED_AMOUNTS: &str = "SELECT amount FROM conversions \
+const REFUNDED_CENTS: &str = "SELECT coalesce(sum(amount_cents), 0) AS n FROM conversions \
      WHERE sale_id = ? AND event = 'refund' AND status != 'rejected'";
 const SET_STATUS: &str = "UPDATE conversions SET status = ?, updated_at = ? WHERE id = ?";
 
@@ -40,9 +40,9 @@ pub struct ConversionRow {
     pub order_id: Option<String>,
     pub order_key: Option<String>,
     pub sale_id: Option<String>,
-    pub amount: String,
+    pub amount_cents: i64,
     pub currency: String,
-    pub commission: String,
+    pub commission_cents: i64,
     pub rule_id: Option<String>,
     pub monthly_sale_number: Option<i64>,
     pub customer_id: Option<String>,
@@ -50,6 +50,8 @@ pub struct ConversionRow {
     pub recorded_at: i64,
     pub updated_at: i64,
     pub click_ts: Option<i64>,
+    #[serde(default)]
+    pub payout_id: Option<String>,
     pub country: Option<String>,
     pub region: Option<String>,
     pub city: Option<String>,
@@ -83,9 +85,9 @@ pub async fn insert(db: &D1Database, c: &ConversionRow) -> Result<bool> {
         (&c.order_id).into(),
         (&c.order_key).into(),
         (&c.sale_id).into(),
-        c.amount.as_str().into(),
+        c.amount_cents.into(),
         c.currency.as_str().into(),
-        c.commission.as_str().into(),
+        c.commission_cents.into(),
         (&c.rule_id).into(),
         c.monthly_sale_number.map_or(Arg::Null, Arg::Int),
         (&c.customer_id).into(),
@@ -177,18 +179,10 @@ pub async fn sales_in_month_up_to(
     Ok(count.map_or(0, |c| c.n))
 }
 
-#[derive(Deserialize)]
-struct AmountRow {
-    amount: String,
-}
-
-/// The amounts of the counted refunds of a sale.
-pub async fn refunded_amounts(db: &D1Database, sale_id: &str) -> Result<Vec<String>> {
-    let rows = super::statement(db, REFUNDED_AMOUNTS, &[sale_id.into()])?
-        .all()
-        .await?
-        .results::<AmountRow>()?;
-    Ok(rows.into_iter().map(|r| r.amount).collect())
+/// The amount already refunded by the counted refunds of a sale, in hundredths.
+pub async fn refunded_cents(db: &D1Database, sale_id: &str) -> Result<i64> {
+    let total: Option<Count> = first(db, REFUNDED_CENTS, &[sale_id.into()]).await?;
+    Ok(total.map_or(0, |t| t.n))
 }
 
 pub async fn set_status(db: &D1Database, id: &str, status: &str, now: i64) -> Result<()> {
@@ -218,4 +212,15 @@ pub async fn list(
         ("status", filter.status),
     ]);
     page(db, "conversions", "recorded_at", &filters, after, limit).await
+}
+
+const APPROVE_AFTER_HOLD: &str = "UPDATE conversions SET status = 'approved', updated_at = ?1 \
+     WHERE status = 'pending' AND event IN ('sale', 'refund') \
+     AND ts + (SELECT hold_days FROM programs WHERE programs.id = conversions.program_id) \
+     * 86400000 <= ?1";
+
+/// Approves every pending sale and refund whose program's hold period has passed since
+/// its event time; answers how many.
+pub async fn approve_after_hold(db: &D1Database, now: i64) -> Result<usize> {
+    execute(db, APPROVE_AFTER_HOLD, &[now.into()]).await
 }

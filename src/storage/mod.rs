@@ -2,9 +2,11 @@
 //! lives under this module; handlers call named operations and never see SQL.
 
 pub mod conversions;
+pub mod costs;
 mod d1;
 pub mod links;
 pub mod partners;
+pub mod payouts;
 pub mod programs;
 pub mod rules;
 pub mod salts;

@@ -6,6 +6,7 @@ use worker::Response;
 use super::{list as list_response, Call};
 use crate::domain::conversion::{ConversionEvent, ConversionStatus};
 use crate::domain::cursor::Cursor;
+use crate::domain::money::{format_money, from_cents};
 use crate::domain::time::rfc3339;
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
@@ -30,6 +31,7 @@ struct ConversionView {
     rule_id: Option<String>,
     monthly_sale_number: Option<i64>,
     customer_id: Option<String>,
+    payout_id: Option<String>,
     ts: String,
     recorded_at: String,
     updated_at: String,
@@ -60,12 +62,13 @@ fn view(row: ConversionRow) -> ConversionView {
         order_id: row.order_id,
         refund_id,
         sale_id: row.sale_id,
-        amount: row.amount,
+        amount: format_money(from_cents(row.amount_cents)),
         currency: row.currency,
-        commission: row.commission,
+        commission: format_money(from_cents(row.commission_cents)),
         rule_id: row.rule_id,
         monthly_sale_number: row.monthly_sale_number,
         customer_id: row.customer_id,
+        payout_id: row.payout_id,
         ts: rfc3339(row.ts),
         recorded_at: rfc3339(row.recorded_at),
         updated_at: rfc3339(row.updated_at),

@@ -3,6 +3,7 @@
 mod conversions;
 mod events;
 mod links;
+mod money;
 mod partners;
 mod programs;
 mod rules;
@@ -109,6 +110,13 @@ pub async fn route(
         (["conversions"], Method::Get) => conversions::list(&call).await,
         (["conversions", id], Method::Get) => conversions::get(&call, id).await,
         (["conversions", id], Method::Patch) => conversions::update(&mut call, id).await,
+        (["payouts"], Method::Post) => money::run(&mut call).await,
+        (["payouts"], Method::Get) => money::list(&call).await,
+        (["payouts", id], Method::Get) => money::get(&call, id).await,
+        (["payouts", id, "statement.csv"], Method::Get) => money::statement(&call, id).await,
+        (["balances"], Method::Get) => money::balances(&call).await,
+        (["costs"], Method::Post) => money::create_cost(&mut call).await,
+        (["costs"], Method::Get) => money::list_costs(&call).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
         (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,
         (

@@ -1,0 +1,48 @@
+//! Program costs in D1: marketing, training, support and other spending per day.
+
+use serde::Deserialize;
+use worker::{D1Database, Result};
+
+use super::{equal_filters, execute, page, Page};
+use crate::domain::cursor::Cursor;
+
+const INSERT: &str =
+    "INSERT INTO costs (id, program_id, date, category, amount_cents, created_at) \
+     VALUES (?, ?, ?, ?, ?, ?)";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CostRow {
+    pub id: String,
+    pub program_id: String,
+    pub date: String,
+    pub category: String,
+    pub amount_cents: i64,
+    pub created_at: i64,
+}
+
+pub async fn insert(db: &D1Database, c: &CostRow) -> Result<()> {
+    execute(
+        db,
+        INSERT,
+        &[
+            c.id.as_str().into(),
+            c.program_id.as_str().into(),
+            c.date.as_str().into(),
+            c.category.as_str().into(),
+            c.amount_cents.into(),
+            c.created_at.into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn list(
+    db: &D1Database,
+    program_id: Option<&str>,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<CostRow>> {
+    let filters = equal_filters(&[("program_id", program_id)]);
+    page(db, "costs", "created_at", &filters, after, limit).await
+}
