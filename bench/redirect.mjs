@@ -56,7 +56,9 @@ async function rustRuntime() {
       d1Databases: { DB: "partnerlens" },
       kvNamespaces: { LINKS: "links" },
       ...queue("partnerlens-clicks"),
-      bindings: { ADMIN_API_KEY: ADMIN_KEY, BENCH_ROUTES: "on", PUBLIC_BASE_URL: "" },
+      bindings: {
+        ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
+      },
     }],
   }));
   const url = await mf.ready;

@@ -1,6 +1,9 @@
 -- Conversions, commission rules, payouts, program costs, and the postback secret lookup.
 
 CREATE INDEX programs_by_postback_secret ON programs (postback_secret_hash);
+-- Postback secrets are derived from POSTBACK_SECRET_KEY, the program id and this version;
+-- rotating a secret bumps the version.
+ALTER TABLE programs ADD COLUMN postback_secret_version INTEGER NOT NULL DEFAULT 1;
 
 -- Repeat sales by a known customer_id without a click id go to the partner who brought
 -- the customer (lifetime attribution); on by default, per program.

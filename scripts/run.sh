@@ -9,11 +9,16 @@ cd "$ROOT"
 bash scripts/build.sh
 PORT="${PORT:-8787}"
 STATE="$ROOT/.state/dev"
-if [ ! -f .dev.vars ]; then
-    key="pl_admin_$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')"
-    printf 'ADMIN_API_KEY=%s\n' "$key" > .dev.vars
-    chmod 600 .dev.vars
+random_key() { node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))'; }
+touch .dev.vars
+chmod 600 .dev.vars
+if ! grep -q '^ADMIN_API_KEY=' .dev.vars; then
+    printf 'ADMIN_API_KEY=pl_admin_%s\n' "$(random_key)" >> .dev.vars
     say "wrote a new local admin key to .dev.vars"
+fi
+if ! grep -q '^POSTBACK_SECRET_KEY=' .dev.vars; then
+    printf 'POSTBACK_SECRET_KEY=%s\n' "$(random_key)" >> .dev.vars
+    say "wrote a new local postback secret key to .dev.vars"
 fi
 ADMIN_API_KEY="$(sed -n 's/^ADMIN_API_KEY=//p' .dev.vars)"
 start_runtime "$STATE" "$PORT"

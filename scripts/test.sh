@@ -19,7 +19,8 @@ bash scripts/build.sh
 
 STATE="$(mktemp -d -t partnerlens-test.XXXXXX)"
 ADMIN_API_KEY="test_admin_$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
-printf 'ADMIN_API_KEY=%s\n' "$ADMIN_API_KEY" > "$STATE/test.vars"
+POSTBACK_SECRET_KEY="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')"
+printf 'ADMIN_API_KEY=%s\nPOSTBACK_SECRET_KEY=%s\n' "$ADMIN_API_KEY" "$POSTBACK_SECRET_KEY" > "$STATE/test.vars"
 pids=()
 cleanup() {
     local status=$?

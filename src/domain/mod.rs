@@ -17,6 +17,7 @@ pub mod money;
 pub mod partner;
 pub mod program;
 pub mod request_target;
+pub mod signature;
 pub mod text;
 pub mod time;
 pub mod user_agent;

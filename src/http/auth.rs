@@ -35,3 +35,19 @@ pub fn require_admin(req: &Request, env: &Env) -> ApiResult<()> {
         Err(ApiError::unauthorized("the admin key is not valid"))
     }
 }
+
+pub const POSTBACK_KEY_SECRET: &str = "POSTBACK_SECRET_KEY";
+
+/// The master key postback secrets are derived from.
+pub fn postback_master_key(env: &Env) -> ApiResult<String> {
+    env.secret(POSTBACK_KEY_SECRET)
+        .map(|secret| secret.to_string())
+        .ok()
+        .filter(|key| !key.is_empty())
+        .ok_or_else(|| {
+            ApiError::internal(
+                "postback secrets",
+                "the POSTBACK_SECRET_KEY secret is not set",
+            )
+        })
+}

@@ -1,7 +1,7 @@
 //! The HTTP surface: one dispatch over the path, the edge endpoints first.
 
 mod admin;
-mod auth;
+pub mod auth;
 mod body;
 pub mod edge;
 mod error;

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use worker::{D1Database, Date, Delay, Env, Method, Request, Response};
 
+use super::auth::postback_master_key;
 use super::error::{ApiError, ApiResult};
 use super::respond;
 use crate::domain::attribution::{check_refund, check_window};
@@ -16,6 +17,7 @@ use crate::domain::conversion::{ConversionEvent, Postback};
 use crate::domain::ids::{new_id, sha256_hex};
 use crate::domain::money::{format_money, from_cents, to_cents};
 use crate::domain::partner::Segment;
+use crate::domain::signature::{postback_secret, verify, SIGNATURE_HEADER};
 use crate::domain::time::month_bounds;
 use crate::domain::Invalid;
 use crate::storage::conversions::{self, ConversionRow};
@@ -52,10 +54,22 @@ fn answer(status: &str, row: &ConversionRow) -> Response {
 }
 
 pub async fn handle(req: &mut Request, env: &Env, query: &str) -> ApiResult<Response> {
-    let pairs = parameters(req, query).await?;
+    let body = raw_body(req).await?;
+    let pairs = parameters(req, query, &body)?;
     let postback = Postback::parse(&pairs)?;
     let db = env.d1(DB_BINDING)?;
-    let program = authenticate(&db, &postback).await?;
+    let signature = req.headers().get(SIGNATURE_HEADER).ok().flatten();
+    let program = match signature {
+        Some(signature) => {
+            let signed = if req.method() == Method::Post {
+                body.as_slice()
+            } else {
+                query.as_bytes()
+            };
+            authenticate_signed(env, &db, &pairs, &postback, signed, &signature).await?
+        }
+        None => authenticate(&db, &postback).await?,
+    };
     if let Some(currency) = &postback.currency {
         if currency.as_str() != program.currency {
             return Err(Invalid::new(
@@ -91,20 +105,10 @@ pub async fn handle(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
     }
 }
 
-/// The parameters of the query string and, for a POST, of a form or JSON body.
-async fn parameters(req: &mut Request, query: &str) -> ApiResult<Vec<(String, String)>> {
-    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
+async fn raw_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     if req.method() != Method::Post {
-        return Ok(pairs);
+        return Ok(Vec::new());
     }
-    let content_type = req
-        .headers()
-        .get("content-type")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
     let body = req
         .bytes()
         .await
@@ -116,8 +120,25 @@ async fn parameters(req: &mut Request, query: &str) -> ApiResult<Vec<(String, St
             "the postback body is larger than 16 KiB",
         ));
     }
+    Ok(body)
+}
+
+/// The parameters of the query string and of a form or JSON body.
+fn parameters(req: &Request, query: &str, body: &[u8]) -> ApiResult<Vec<(String, String)>> {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    if body.is_empty() {
+        return Ok(pairs);
+    }
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     if content_type.starts_with("application/json") {
-        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
+        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
             .map_err(|e| {
                 ApiError::bad_request(
                     "invalid_json",
@@ -141,14 +162,57 @@ async fn parameters(req: &mut Request, query: &str) -> ApiResult<Vec<(String, St
             pairs.push((key, text));
         }
     } else {
-        pairs.extend(url::form_urlencoded::parse(&body).into_owned());
+        pairs.extend(url::form_urlencoded::parse(body).into_owned());
     }
     Ok(pairs)
 }
 
+/// A signed postback: the program comes from `program_id`, or from the click it names;
+/// the signature must be the HMAC of the raw query (GET) or body (POST) under that
+/// program's secret.
+async fn authenticate_signed(
+    env: &Env,
+    db: &D1Database,
+    pairs: &[(String, String)],
+    postback: &Postback,
+    signed: &[u8],
+    signature: &str,
+) -> ApiResult<ProgramRow> {
+    let invalid = || ApiError::unauthorized("the signature does not match this postback");
+    let program_id = match pairs.iter().find(|(key, _)| key == "program_id") {
+        Some((_, id)) => Some(id.clone()),
+        None => match &postback.click_id {
+            Some(click_id) => find_click(db, click_id)
+                .await?
+                .map(|click| click.program_id),
+            None => None,
+        },
+    };
+    let program = match program_id {
+        Some(id) => programs::get(db, &id).await?.ok_or_else(invalid)?,
+        None => {
+            return Err(ApiError::unauthorized(
+                "a signed postback names its program with program_id (or a click_id)",
+            ))
+        }
+    };
+    let secret = postback_secret(
+        &postback_master_key(env)?,
+        &program.id,
+        program.postback_secret_version,
+    );
+    if verify(&secret, signed, signature) {
+        Ok(program)
+    } else {
+        Err(invalid())
+    }
+}
+
 async fn authenticate(db: &D1Database, postback: &Postback) -> ApiResult<ProgramRow> {
     let token = postback.token.as_deref().ok_or_else(|| {
-        ApiError::unauthorized("send the program's postback secret as the token parameter")
+        ApiError::unauthorized(
+            "send the program's postback secret as the token parameter, or sign the request",
+        )
     })?;
     programs::by_secret_hash(db, &sha256_hex(&[token.as_bytes()]))
         .await?

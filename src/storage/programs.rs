@@ -35,6 +35,8 @@ pub struct ProgramRow {
     pub timezone: String,
     #[serde(default = "lifetime_default")]
     pub lifetime_attribution: i64,
+    #[serde(default = "lifetime_default")]
+    pub postback_secret_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -98,4 +100,26 @@ const BY_SECRET_HASH: &str = "SELECT * FROM programs WHERE postback_secret_hash 
 /// The program whose postback secret hashes to `hash`.
 pub async fn by_secret_hash(db: &D1Database, hash: &str) -> Result<Option<ProgramRow>> {
     first(db, BY_SECRET_HASH, &[hash.into()]).await
+}
+
+const ROTATE_SECRET: &str = "UPDATE programs SET postback_secret_version = ?, \
+     postback_secret_hash = ?, updated_at = ? WHERE id = ? AND postback_secret_version = ?";
+
+/// Moves a program to secret version `from + 1` with its hash; false when another
+/// rotation got there first.
+pub async fn rotate_secret(
+    db: &D1Database,
+    id: &str,
+    from: i64,
+    hash: &str,
+    now: i64,
+) -> Result<bool> {
+    let args: [Arg<'_>; 5] = [
+        (from + 1).into(),
+        hash.into(),
+        now.into(),
+        id.into(),
+        from.into(),
+    ];
+    Ok(execute(db, ROTATE_SECRET, &args).await? == 1)
 }

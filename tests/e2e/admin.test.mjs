@@ -8,6 +8,7 @@ const ADMIN_ROUTES = [
   ["POST", "/api/v1/programs"],
   ["GET", "/api/v1/programs/prg_x"],
   ["PATCH", "/api/v1/programs/prg_x"],
+  ["POST", "/api/v1/programs/prg_x/rotate-secret"],
   ["GET", "/api/v1/partners"],
   ["POST", "/api/v1/partners"],
   ["GET", "/api/v1/partners/ptn_x"],

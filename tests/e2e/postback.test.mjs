@@ -2,6 +2,7 @@
 // status changes, and every bad input refused without writing anything.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { api, seed, hit, storedClick, clickIdOf, unique, BASE } from "./helpers.mjs";
 
 async function postback(params, { method = "GET", body, contentType } = {}) {
@@ -253,4 +254,46 @@ test("commission rules are validated, listed and archived", async () => {
   assert.deepEqual(listed.json.data.map((r) => r.id), [rule.json.id]);
   const archived = await api("PATCH", `/api/v1/commission-rules/${rule.json.id}`, { status: "archived" });
   assert.equal(archived.json.status, "archived");
+});
+
+
+const sign = (secret, message) => `sha256=${createHmac("sha256", secret).update(message).digest("hex")}`;
+
+test("a postback signed with HMAC-SHA256 of its query or body is accepted; a wrong signature is 401", async () => {
+  const { program, clickId, token } = await clicked({ rules: [{ event: "sale", kind: "fixed", value: "4" }] });
+  const query = new URLSearchParams({ click_id: clickId, order_id: "SIG-1", amount: "40", program_id: program.id }).toString();
+  const signedGet = await fetch(`${BASE}/postback?${query}`, { headers: { "x-partnerlens-signature": sign(token, query) } });
+  const getAnswer = await signedGet.json();
+  assert.equal(signedGet.status, 200, JSON.stringify(getAnswer));
+  assert.equal(getAnswer.status, "recorded");
+
+  const body = JSON.stringify({ click_id: clickId, order_id: "SIG-2", amount: "41" });
+  const signedPost = await fetch(`${BASE}/postback`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", "x-partnerlens-signature": sign(token, body) },
+  });
+  assert.equal((await signedPost.json()).status, "recorded", "the program comes from the click");
+
+  const tampered = new URLSearchParams({ click_id: clickId, order_id: "SIG-3", amount: "9999", program_id: program.id }).toString();
+  const forged = await fetch(`${BASE}/postback?${tampered}`, { headers: { "x-partnerlens-signature": sign(token, query) } });
+  assert.equal(forged.status, 401);
+  assert.equal((await forged.json()).error.code, "unauthorized");
+  const wrongKey = await fetch(`${BASE}/postback?${query.replace("SIG-1", "SIG-4")}`, {
+    headers: { "x-partnerlens-signature": sign("pbs_not_the_secret", query.replace("SIG-1", "SIG-4")) },
+  });
+  assert.equal(wrongKey.status, 401);
+  assert.equal((await conversionsOf(program.id)).length, 2);
+});
+
+test("rotating a program's postback secret retires the old one at once", async () => {
+  const { program, clickId, token } = await clicked();
+  const rotated = await api("POST", `/api/v1/programs/${program.id}/rotate-secret`);
+  assert.equal(rotated.status, 200, rotated.text);
+  assert.match(rotated.json.postback_secret, /^pbs_/);
+  assert.notEqual(rotated.json.postback_secret, token);
+  const old = await postback({ click_id: clickId, order_id: "ROT-1", amount: "1", token });
+  assert.equal(old.status, 401);
+  const fresh = await postback({ click_id: clickId, order_id: "ROT-1", amount: "1", token: rotated.json.postback_secret });
+  assert.equal(fresh.json.status, "recorded");
 });

@@ -95,6 +95,9 @@ pub async fn route(
         (["programs"], Method::Get) => programs::list(&call).await,
         (["programs", id], Method::Get) => programs::get(&call, id).await,
         (["programs", id], Method::Patch) => programs::update(&mut call, id).await,
+        (["programs", id, "rotate-secret"], Method::Post) => {
+            programs::rotate_secret(&mut call, id).await
+        }
         (["partners"], Method::Post) => partners::create(&mut call).await,
         (["partners"], Method::Get) => partners::list(&call).await,
         (["partners", id], Method::Get) => partners::get(&call, id).await,

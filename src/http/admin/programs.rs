@@ -5,10 +5,12 @@ use worker::Response;
 
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
-use crate::domain::ids::{new_id, new_secret, sha256_hex};
+use crate::domain::ids::{new_id, sha256_hex};
 use crate::domain::money::parse_amount;
 use crate::domain::program::{Model, NewProgram, ProgramBody, ProgramPatch, ProgramSettings};
+use crate::domain::signature::postback_secret;
 use crate::domain::time::rfc3339;
+use crate::http::auth::postback_master_key;
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
@@ -65,7 +67,7 @@ pub async fn find(call: &Call<'_>, id: &str) -> ApiResult<ProgramRow> {
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     let program = NewProgram::try_from(body::json::<ProgramBody>(call.req).await?)?;
     let id = new_id("prg");
-    let secret = new_secret("pbs");
+    let secret = postback_secret(&postback_master_key(call.env)?, &id, 1);
     programs::insert(
         &call.store.db,
         &id,
@@ -103,4 +105,31 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     let settings = current.patched(patch)?;
     programs::update(&call.store.db, id, &settings, call.now).await?;
     Ok(respond::json(200, &view(find(call, id).await?)))
+}
+
+/// `POST /api/v1/programs/{id}/rotate-secret`: a new postback secret, shown once; the old
+/// one stops working at once.
+pub async fn rotate_secret(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
+    let row = find(call, id).await?;
+    let version = row.postback_secret_version + 1;
+    let secret = postback_secret(&postback_master_key(call.env)?, id, version);
+    let hash = sha256_hex(&[secret.as_bytes()]);
+    if !programs::rotate_secret(
+        &call.store.db,
+        id,
+        row.postback_secret_version,
+        &hash,
+        call.now,
+    )
+    .await?
+    {
+        return Err(ApiError::new(
+            409,
+            "concurrent_rotation",
+            "the secret was rotated meanwhile; try again",
+        ));
+    }
+    let mut shown = view(find(call, id).await?);
+    shown.postback_secret = Some(secret);
+    Ok(respond::json(200, &shown))
 }
