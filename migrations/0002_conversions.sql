@@ -115,3 +115,12 @@ CREATE TABLE costs (
 );
 CREATE INDEX costs_by_creation ON costs (created_at, id);
 CREATE INDEX costs_by_program_date ON costs (program_id, date);
+
+-- Per program: how AmoCRM pipeline statuses and a lead custom field map to conversions
+-- (JSON: pipeline_id, click_id_field_id, statuses).
+CREATE TABLE amocrm_mappings (
+    program_id TEXT PRIMARY KEY REFERENCES programs (id),
+    mapping TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);

@@ -3,6 +3,7 @@
 //! - `domain`: the pure core (no Workers types), unit-tested natively.
 //! - `storage`: every D1 statement and KV key.
 //! - `http`: the edge endpoints (redirect, pixel) and the admin API.
+//! - `recording`: attribution and commission of a conversion, over storage.
 //! - `queue`, `cron`: the queue consumer and the scheduled worker.
 
 pub mod domain;
@@ -13,6 +14,8 @@ mod cron;
 mod http;
 #[cfg(target_arch = "wasm32")]
 mod queue;
+#[cfg(target_arch = "wasm32")]
+mod recording;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 

@@ -4,6 +4,7 @@
 //! Nothing in here knows about Workers: every type is built from plain strings and
 //! numbers at the edge and unit-tested natively with `cargo test`.
 
+pub mod amocrm;
 pub mod attribution;
 pub mod click;
 pub mod commission;

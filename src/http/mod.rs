@@ -4,10 +4,11 @@ mod admin;
 pub mod auth;
 mod body;
 pub mod edge;
-mod error;
+pub mod error;
 mod outbox;
 mod postback;
 mod respond;
+mod webhooks;
 
 use worker::{Context, Env, Method, Request, Response};
 
@@ -45,6 +46,10 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
             postback::handle(&mut req, &env, query).await
         }
         ["postback"] => Err(ApiError::method_not_allowed()),
+        ["webhooks", "amocrm"] if method == Method::Post => {
+            webhooks::amocrm(&mut req, &env, query).await
+        }
+        ["webhooks", "amocrm"] => Err(ApiError::method_not_allowed()),
         ["healthz"] => Ok(respond::json(200, &serde_json::json!({"status": "ok"}))),
         _ => Err(ApiError::not_found("endpoint")),
     };

@@ -1,33 +1,22 @@
-//! `GET|POST /postback`: the advertiser reports a conversion. Recorded exactly once
-//! (the database's unique indexes decide), attributed to its click (or, for a repeat sale,
-//! to the partner who brought the customer), and its commission fixed at recording.
+//! `GET|POST /postback`: the advertiser reports a conversion, authenticated by the
+//! program's token or an HMAC signature, and handed to `recording`.
 
-use std::time::Duration;
-
-use rust_decimal::Decimal;
 use serde::Serialize;
-use worker::{D1Database, Date, Delay, Env, Method, Request, Response};
+use worker::{D1Database, Date, Env, Method, Request, Response};
 
 use super::auth::postback_master_key;
 use super::error::{ApiError, ApiResult};
 use super::respond;
-use crate::domain::attribution::{check_refund, check_window};
-use crate::domain::commission::{cents, commission, refund_commission, Earning};
-use crate::domain::conversion::{ConversionEvent, Postback};
-use crate::domain::ids::{new_id, sha256_hex};
-use crate::domain::money::{format_money, from_cents, to_cents};
-use crate::domain::partner::Segment;
+use crate::domain::conversion::Postback;
+use crate::domain::ids::sha256_hex;
+use crate::domain::money::{format_money, from_cents};
 use crate::domain::signature::{postback_secret, verify, SIGNATURE_HEADER};
-use crate::domain::time::month_bounds;
 use crate::domain::Invalid;
-use crate::storage::conversions::{self, ConversionRow};
+use crate::recording::{self, find_click};
+use crate::storage::conversions::ConversionRow;
 use crate::storage::programs::{self, ProgramRow};
-use crate::storage::tracking::ClickRow;
-use crate::storage::{partners, rules, tracking, DB_BINDING};
+use crate::storage::DB_BINDING;
 
-/// A click may still be in the queue when its conversion arrives: look a few times.
-const CLICK_LOOKUPS: usize = 5;
-const CLICK_LOOKUP_PAUSE_MS: u64 = 400;
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
 #[derive(Serialize)]
@@ -70,39 +59,9 @@ pub async fn handle(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
         }
         None => authenticate(&db, &postback).await?,
     };
-    if let Some(currency) = &postback.currency {
-        if currency.as_str() != program.currency {
-            return Err(Invalid::new(
-                "currency",
-                "currency_mismatch",
-                format!(
-                    "this program is in {}, not {}",
-                    program.currency,
-                    currency.as_str()
-                ),
-            )
-            .into());
-        }
-    }
     let now = Date::now().as_millis() as i64;
-    if let Some(existing) = existing(&db, &program, &postback).await? {
-        return replay(&db, existing, &postback, now).await;
-    }
-    let row = match postback.event {
-        ConversionEvent::Refund => refund(&db, &program, &postback, now).await?,
-        _ => conversion(&db, &program, &postback, now).await?,
-    };
-    if conversions::insert(&db, &row).await? {
-        return Ok(answer("recorded", &row));
-    }
-    // A concurrent replay won the race: answer with the conversion it recorded.
-    match existing(&db, &program, &postback).await? {
-        Some(winner) => Ok(answer("duplicate", &winner)),
-        None => Err(ApiError::internal(
-            "postback",
-            "insert ignored but no conversion found",
-        )),
-    }
+    let outcome = recording::record(&db, &program, &postback, now).await?;
+    Ok(answer(outcome.status, &outcome.row))
 }
 
 async fn raw_body(req: &mut Request) -> ApiResult<Vec<u8>> {
@@ -217,244 +176,4 @@ async fn authenticate(db: &D1Database, postback: &Postback) -> ApiResult<Program
     programs::by_secret_hash(db, &sha256_hex(&[token.as_bytes()]))
         .await?
         .ok_or_else(|| ApiError::unauthorized("the postback token is not valid"))
-}
-
-/// The conversion this postback names again, if it exists: by order (or refund) id, or
-/// for a lead without an order id, by its click.
-async fn existing(
-    db: &D1Database,
-    program: &ProgramRow,
-    p: &Postback,
-) -> ApiResult<Option<ConversionRow>> {
-    let event = p.event.as_str();
-    if let Some(key) = p.order_key() {
-        if let Some(row) = conversions::by_order(db, &program.id, event, key).await? {
-            return Ok(Some(row));
-        }
-    }
-    if p.event.keyed_by_click() {
-        if let Some(click_id) = &p.click_id {
-            let row = conversions::by_click(db, click_id, event).await?;
-            return Ok(row.filter(|r| r.program_id == program.id));
-        }
-    }
-    Ok(None)
-}
-
-/// A replay changes nothing, unless it carries a new status: then the status changes.
-async fn replay(
-    db: &D1Database,
-    mut row: ConversionRow,
-    p: &Postback,
-    now: i64,
-) -> ApiResult<Response> {
-    match p.status {
-        Some(status) if status.as_str() != row.status => {
-            conversions::set_status(db, &row.id, status.as_str(), now).await?;
-            row.status = status.as_str().to_owned();
-            Ok(answer("updated", &row))
-        }
-        _ => Ok(answer("duplicate", &row)),
-    }
-}
-
-fn cents_of(amount: Decimal) -> ApiResult<i64> {
-    to_cents(amount)
-        .ok_or_else(|| Invalid::new("amount", "invalid_amount", "amount is too large").into())
-}
-
-async fn refund(
-    db: &D1Database,
-    program: &ProgramRow,
-    p: &Postback,
-    now: i64,
-) -> ApiResult<ConversionRow> {
-    let order_id = p.order_id.as_deref().unwrap_or_default();
-    let sale = conversions::by_order(db, &program.id, ConversionEvent::Sale.as_str(), order_id)
-        .await?
-        .ok_or_else(|| {
-            Invalid::new(
-                "order_id",
-                "unknown_order",
-                "no sale of this program has this order_id",
-            )
-        })?;
-    let amount = cents(
-        p.amount
-            .ok_or_else(|| Invalid::new("amount", "missing_field", "amount is required"))?,
-    );
-    let sale_amount = from_cents(sale.amount_cents);
-    let refunded = from_cents(conversions::refunded_cents(db, &sale.id).await?);
-    check_refund(sale_amount, refunded, amount)?;
-    let sale_commission = from_cents(sale.commission_cents);
-    Ok(ConversionRow {
-        id: new_id("cnv"),
-        event: ConversionEvent::Refund.as_str().to_owned(),
-        status: p
-            .status
-            .unwrap_or(ConversionEvent::Refund.default_status())
-            .as_str()
-            .to_owned(),
-        order_id: Some(order_id.to_owned()),
-        order_key: p.order_key().map(str::to_owned),
-        sale_id: Some(sale.id.clone()),
-        amount_cents: cents_of(amount)?,
-        commission_cents: cents_of(refund_commission(sale_commission, sale_amount, amount))?,
-        rule_id: None,
-        monthly_sale_number: None,
-        customer_id: p.customer_id.clone().or(sale.customer_id.clone()),
-        ts: p.ts.unwrap_or(now),
-        recorded_at: now,
-        updated_at: now,
-        ..sale
-    })
-}
-
-/// Where a new conversion's partner, link and dimensions come from.
-enum Source {
-    Click(ClickRow),
-    Customer(ConversionRow),
-}
-
-async fn find_click(db: &D1Database, click_id: &str) -> ApiResult<Option<ClickRow>> {
-    for attempt in 1..=CLICK_LOOKUPS {
-        if let Some(click) = tracking::click(db, click_id).await? {
-            return Ok(Some(click));
-        }
-        if attempt < CLICK_LOOKUPS {
-            Delay::from(Duration::from_millis(CLICK_LOOKUP_PAUSE_MS)).await;
-        }
-    }
-    Ok(None)
-}
-
-async fn source(db: &D1Database, program: &ProgramRow, p: &Postback) -> ApiResult<Source> {
-    if let Some(click_id) = &p.click_id {
-        let click = find_click(db, click_id)
-            .await?
-            .filter(|click| click.program_id == program.id)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "click_id",
-                    "unknown_click",
-                    "no click of this program has this click_id",
-                )
-            })?;
-        return Ok(Source::Click(click));
-    }
-    let customer = p
-        .customer_id
-        .as_deref()
-        .filter(|_| p.event == ConversionEvent::Sale);
-    if let (Some(customer), true) = (customer, program.lifetime_attribution == 1) {
-        if let Some(first) = conversions::first_of_customer(db, &program.id, customer).await? {
-            return Ok(Source::Customer(first));
-        }
-        return Err(Invalid::new(
-            "customer_id",
-            "unknown_customer",
-            "no partner brought this customer; send the click_id",
-        )
-        .into());
-    }
-    if p.order_id.is_some() && p.status.is_some() {
-        return Err(Invalid::new(
-            "order_id",
-            "unknown_order",
-            "no conversion of this program has this order_id",
-        )
-        .into());
-    }
-    Err(Invalid::new("click_id", "missing_field", "click_id is required").into())
-}
-
-async fn conversion(
-    db: &D1Database,
-    program: &ProgramRow,
-    p: &Postback,
-    now: i64,
-) -> ApiResult<ConversionRow> {
-    let ts = p.ts.unwrap_or(now);
-    let base = match source(db, program, p).await? {
-        Source::Click(click) => {
-            check_window(click.ts, ts, program.attribution_window_days)?;
-            from_click(click)
-        }
-        Source::Customer(first) => ConversionRow {
-            click_id: None,
-            ..first
-        },
-    };
-    let partner = partners::get(db, &base.partner_id).await?;
-    let segment = partner
-        .and_then(|partner| Segment::parse(&partner.segment).ok())
-        .unwrap_or(Segment::Other);
-    let amount = cents(p.amount.unwrap_or_default());
-    let (month_start, _) = month_bounds(ts, &program.timezone);
-    let monthly_sale_number = if p.event == ConversionEvent::Sale {
-        conversions::sales_in_month_up_to(db, &base.partner_id, &program.id, month_start, ts)
-            .await?
-            + 1
-    } else {
-        0
-    };
-    let rules = rules::active_of_program(db, &program.id).await?;
-    let earning = Earning {
-        event: p.event,
-        amount,
-        partner_id: &base.partner_id,
-        segment,
-        monthly_sale_number: u32::try_from(monthly_sale_number.max(1)).unwrap_or(u32::MAX),
-    };
-    let (earned, rule) = commission(&rules, &earning);
-    Ok(ConversionRow {
-        id: new_id("cnv"),
-        event: p.event.as_str().to_owned(),
-        status: p
-            .status
-            .unwrap_or(p.event.default_status())
-            .as_str()
-            .to_owned(),
-        order_id: p.order_id.clone(),
-        order_key: p.order_key().map(str::to_owned),
-        sale_id: None,
-        amount_cents: cents_of(amount)?,
-        currency: program.currency.clone(),
-        commission_cents: cents_of(earned)?,
-        rule_id: rule.map(|r| r.id.clone()),
-        monthly_sale_number: (p.event == ConversionEvent::Sale).then_some(monthly_sale_number),
-        customer_id: p.customer_id.clone(),
-        ts,
-        recorded_at: now,
-        updated_at: now,
-        ..base
-    })
-}
-
-fn from_click(click: ClickRow) -> ConversionRow {
-    ConversionRow {
-        program_id: click.program_id,
-        partner_id: click.partner_id,
-        link_id: click.link_id,
-        click_id: Some(click.id),
-        click_ts: Some(click.ts),
-        country: click.country,
-        region: click.region,
-        city: click.city,
-        device: Some(click.device),
-        os: Some(click.os),
-        browser: Some(click.browser),
-        referrer_host: click.referrer_host,
-        sub1: click.sub1,
-        sub2: click.sub2,
-        sub3: click.sub3,
-        sub4: click.sub4,
-        sub5: click.sub5,
-        utm_source: click.utm_source,
-        utm_medium: click.utm_medium,
-        utm_campaign: click.utm_campaign,
-        utm_term: click.utm_term,
-        utm_content: click.utm_content,
-        ..ConversionRow::default()
-    }
 }

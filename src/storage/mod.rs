@@ -3,6 +3,7 @@
 
 pub mod conversions;
 pub mod costs;
+pub mod crm;
 mod d1;
 pub mod links;
 pub mod partners;

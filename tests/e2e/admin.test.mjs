@@ -18,6 +18,8 @@ const ADMIN_ROUTES = [
   ["GET", "/api/v1/links/lnk_x"],
   ["PATCH", "/api/v1/links/lnk_x"],
   ["GET", "/api/v1/clicks"],
+  ["POST", "/api/v1/amocrm-mappings"],
+  ["GET", "/api/v1/amocrm-mappings/prg_x"],
   ["POST", "/api/v1/payouts"],
   ["GET", "/api/v1/payouts"],
   ["GET", "/api/v1/payouts/pay_x"],

@@ -1,6 +1,7 @@
 //! The admin API under `/api/v1`: programs, partners and links.
 
 mod conversions;
+mod crm;
 mod events;
 mod links;
 mod money;
@@ -120,6 +121,8 @@ pub async fn route(
         (["balances"], Method::Get) => money::balances(&call).await,
         (["costs"], Method::Post) => money::create_cost(&mut call).await,
         (["costs"], Method::Get) => money::list_costs(&call).await,
+        (["amocrm-mappings"], Method::Post) => crm::save(&mut call).await,
+        (["amocrm-mappings", program_id], Method::Get) => crm::get(&call, program_id).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
         (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,
         (
