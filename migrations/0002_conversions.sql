@@ -124,3 +124,39 @@ CREATE TABLE amocrm_mappings (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
+
+-- Outbound postbacks: where a partner wants to hear about approved conversions.
+CREATE TABLE partner_postbacks (
+    id TEXT PRIMARY KEY,
+    partner_id TEXT NOT NULL REFERENCES partners (id),
+    -- NULL: every program of the partner.
+    program_id TEXT REFERENCES programs (id),
+    url_template TEXT NOT NULL,
+    -- Comma list of conversion events.
+    events TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX partner_postbacks_by_creation ON partner_postbacks (created_at, id);
+CREATE INDEX partner_postbacks_by_partner ON partner_postbacks (partner_id);
+CREATE INDEX conversions_by_update ON conversions (updated_at);
+
+-- One delivery per (conversion, endpoint): its attempts and outcome.
+CREATE TABLE postback_deliveries (
+    id TEXT PRIMARY KEY,
+    conversion_id TEXT NOT NULL REFERENCES conversions (id),
+    endpoint_id TEXT NOT NULL REFERENCES partner_postbacks (id),
+    partner_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'delivered', 'failed')),
+    url TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER,
+    last_error TEXT,
+    enqueued_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX postback_deliveries_once ON postback_deliveries (conversion_id, endpoint_id);
+CREATE INDEX postback_deliveries_by_creation ON postback_deliveries (created_at, id);
+CREATE INDEX postback_deliveries_unqueued ON postback_deliveries (state) WHERE enqueued_at IS NULL;

@@ -37,7 +37,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port="$(free_port)"
-start_runtime "$STATE/main" "$port" --env-file "$STATE/test.vars"
+# Outbound postback retries after 1 s instead of 30 s, so the retry test is quick.
+start_runtime "$STATE/main" "$port" --env-file "$STATE/test.vars" --var OUTBOUND_RETRY_BASE_SECONDS:1
 pids+=("$RUNTIME_PID")
 fault_port="$(free_port)"
 # A second runtime whose queue consumer redelivers every batch once after writing it.

@@ -1,10 +1,12 @@
 //! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones,
-//! and approves pending sales whose program's hold period is over. Every step is
+//! approves pending sales whose program's hold period is over, and queues the outbound
+//! postbacks due. Every step is
 //! idempotent, so a missed or repeated run does no harm.
 
 use worker::Env;
 
 use crate::domain::time::utc_day;
+use crate::outbound;
 use crate::storage::{conversions, salts, DB_BINDING};
 
 const DAY_MS: i64 = 86_400_000;
@@ -21,13 +23,18 @@ pub async fn run(env: &Env, now: i64) {
         Ok(_) => {}
         Err(error) => worker::console_error!("deleting old salts failed: {error}"),
     }
-    let approved = match env.d1(DB_BINDING) {
-        Ok(db) => conversions::approve_after_hold(&db, now).await,
-        Err(error) => Err(error),
+    let db = match env.d1(DB_BINDING) {
+        Ok(db) => db,
+        Err(error) => {
+            worker::console_error!("cron: no database: {error}");
+            return;
+        }
     };
-    match approved {
+    match conversions::approve_after_hold(&db, now).await {
         Ok(n) if n > 0 => worker::console_log!("approved {n} conversions past their hold period"),
         Ok(_) => {}
         Err(error) => worker::console_error!("approving held conversions failed: {error}"),
     }
+    // Also the safety net for deliveries an earlier dispatch could not queue.
+    outbound::dispatch(env, &db, now).await;
 }

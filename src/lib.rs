@@ -4,7 +4,8 @@
 //! - `storage`: every D1 statement and KV key.
 //! - `http`: the edge endpoints (redirect, pixel) and the admin API.
 //! - `recording`: attribution and commission of a conversion, over storage.
-//! - `queue`, `cron`: the queue consumer and the scheduled worker.
+//! - `outbound`: approved conversions told to partners' own trackers.
+//! - `queue`, `cron`: the click queue consumer and the scheduled worker.
 
 pub mod domain;
 
@@ -12,6 +13,8 @@ pub mod domain;
 mod cron;
 #[cfg(target_arch = "wasm32")]
 mod http;
+#[cfg(target_arch = "wasm32")]
+mod outbound;
 #[cfg(target_arch = "wasm32")]
 mod queue;
 #[cfg(target_arch = "wasm32")]
@@ -38,7 +41,11 @@ mod entry {
 
     #[event(queue)]
     async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
-        crate::queue::consume(batch, &env).await;
+        if batch.queue().ends_with("-deliveries") {
+            crate::outbound::deliver(batch, &env).await;
+        } else {
+            crate::queue::consume(batch, &env).await;
+        }
         Ok(())
     }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod link;
 pub mod money;
+pub mod outbound;
 pub mod partner;
 pub mod program;
 pub mod request_target;

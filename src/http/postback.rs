@@ -12,6 +12,7 @@ use crate::domain::ids::sha256_hex;
 use crate::domain::money::{format_money, from_cents};
 use crate::domain::signature::{postback_secret, verify, SIGNATURE_HEADER};
 use crate::domain::Invalid;
+use crate::outbound;
 use crate::recording::{self, find_click};
 use crate::storage::conversions::ConversionRow;
 use crate::storage::programs::{self, ProgramRow};
@@ -61,6 +62,9 @@ pub async fn handle(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
     };
     let now = Date::now().as_millis() as i64;
     let outcome = recording::record(&db, &program, &postback, now).await?;
+    if outcome.row.status == "approved" {
+        outbound::dispatch(env, &db, now).await;
+    }
     Ok(answer(outcome.status, &outcome.row))
 }
 

@@ -13,8 +13,8 @@ use crate::domain::amocrm::parse_leads;
 use crate::domain::conversion::ConversionStatus;
 use crate::domain::ids::sha256_hex;
 use crate::domain::request_target::query_param;
-use crate::recording;
 use crate::storage::{crm, programs, DB_BINDING};
+use crate::{outbound, recording};
 
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -107,5 +107,6 @@ pub async fn amocrm(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
             }
         }
     }
+    outbound::dispatch(env, &db, now).await;
     Ok(respond::json(200, &Answer { processed }))
 }

@@ -6,6 +6,7 @@ pub mod costs;
 pub mod crm;
 mod d1;
 pub mod links;
+pub mod outbound;
 pub mod partners;
 pub mod payouts;
 pub mod programs;

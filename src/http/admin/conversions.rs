@@ -138,5 +138,8 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     conversions::set_status(&call.store.db, id, status.as_str(), call.now).await?;
     row.status = status.as_str().to_owned();
     row.updated_at = call.now;
+    if status == ConversionStatus::Approved {
+        crate::outbound::dispatch(call.env, &call.store.db, call.now).await;
+    }
     Ok(respond::json(200, &view(row)))
 }

@@ -5,6 +5,7 @@ mod crm;
 mod events;
 mod links;
 mod money;
+mod outbound;
 mod partners;
 mod programs;
 mod rules;
@@ -123,6 +124,11 @@ pub async fn route(
         (["costs"], Method::Get) => money::list_costs(&call).await,
         (["amocrm-mappings"], Method::Post) => crm::save(&mut call).await,
         (["amocrm-mappings", program_id], Method::Get) => crm::get(&call, program_id).await,
+        (["partner-postbacks"], Method::Post) => outbound::create(&mut call).await,
+        (["partner-postbacks"], Method::Get) => outbound::list(&call).await,
+        (["partner-postbacks", id], Method::Get) => outbound::get(&call, id).await,
+        (["partner-postbacks", id], Method::Patch) => outbound::update(&mut call, id).await,
+        (["postback-deliveries"], Method::Get) => outbound::deliveries(&call).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
         (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,
         (
