@@ -27,6 +27,7 @@ pub struct ProgramBody {
     pub hold_days: Option<u32>,
     pub min_payout: Option<String>,
     pub timezone: Option<String>,
+    pub lifetime_attribution: Option<bool>,
 }
 
 /// `PATCH /api/v1/programs/{id}`: what may change after creation. The currency and the
@@ -40,6 +41,7 @@ pub struct ProgramPatch {
     pub hold_days: Option<u32>,
     pub min_payout: Option<String>,
     pub timezone: Option<String>,
+    pub lifetime_attribution: Option<bool>,
 }
 
 /// The settings of a program, validated.
@@ -51,6 +53,8 @@ pub struct ProgramSettings {
     pub hold_days: u32,
     pub min_payout: Decimal,
     pub timezone: String,
+    /// Repeat sales by a known customer without a click go to the partner who brought them.
+    pub lifetime_attribution: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +78,7 @@ impl TryFrom<ProgramBody> for NewProgram {
             hold_days: hold_days(body.hold_days.unwrap_or(0))?,
             min_payout: min_payout(body.min_payout.as_deref().unwrap_or("0"))?,
             timezone: timezone(body.timezone.as_deref().unwrap_or("UTC"))?,
+            lifetime_attribution: body.lifetime_attribution.unwrap_or(true),
         };
         Ok(Self {
             settings,
@@ -115,6 +120,9 @@ impl ProgramSettings {
                 Some(raw) => timezone(&raw)?,
                 None => self.timezone.clone(),
             },
+            lifetime_attribution: patch
+                .lifetime_attribution
+                .unwrap_or(self.lifetime_attribution),
         })
     }
 }

@@ -15,12 +15,13 @@ fn lifetime_default() -> i64 {
 }
 
 const INSERT: &str = "INSERT INTO programs (id, name, currency, model, attribution_window_days, \
-     click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at, \
+     lifetime_attribution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const SELECT_BY_ID: &str = "SELECT * FROM programs WHERE id = ?";
 const UPDATE_SETTINGS: &str =
     "UPDATE programs SET name = ?, model = ?, attribution_window_days = ?, \
-     hold_days = ?, min_payout = ?, timezone = ?, updated_at = ? WHERE id = ?";
+     hold_days = ?, min_payout = ?, timezone = ?, lifetime_attribution = ?, updated_at = ? \
+     WHERE id = ?";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProgramRow {
@@ -66,6 +67,7 @@ pub async fn insert(
             postback_secret_hash.into(),
             now.into(),
             now.into(),
+            s.lifetime_attribution.into(),
         ],
     )
     .await
@@ -82,13 +84,14 @@ pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result
 
 pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) -> Result<()> {
     let min_payout = format_money(s.min_payout);
-    let args: [Arg<'_>; 8] = [
+    let args: [Arg<'_>; 9] = [
         s.name.as_str().into(),
         s.model.as_str().into(),
         s.attribution_window_days.into(),
         s.hold_days.into(),
         min_payout.as_str().into(),
         s.timezone.as_str().into(),
+        s.lifetime_attribution.into(),
         now.into(),
         id.into(),
     ];

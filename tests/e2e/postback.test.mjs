@@ -198,6 +198,11 @@ test("a repeat sale by a known customer goes to the partner who brought them", a
   const stranger = await postback({ order_id: "L-3", amount: "20", customer_id: "nobody", token });
   assert.equal(stranger.status, 422);
   assert.equal(stranger.json.error.code, "unknown_customer");
+  const off = await api("PATCH", `/api/v1/programs/${program.id}`, { lifetime_attribution: false });
+  assert.equal(off.json.lifetime_attribution, false);
+  const notCredited = await postback({ order_id: "L-4", amount: "20", customer_id: "cust-9", token });
+  assert.equal(notCredited.status, 422, "without lifetime attribution a repeat sale needs its click");
+  assert.equal(notCredited.json.error.field, "click_id");
 });
 
 test("bad credentials are 401 and bad input is 422, and neither writes anything", async () => {

@@ -27,6 +27,7 @@ struct ProgramView {
     hold_days: i64,
     min_payout: String,
     timezone: String,
+    lifetime_attribution: bool,
     created_at: String,
     updated_at: String,
     /// Only in the answer to the create call: the secret is stored hashed.
@@ -45,6 +46,7 @@ fn view(row: ProgramRow) -> ProgramView {
         hold_days: row.hold_days,
         min_payout: row.min_payout,
         timezone: row.timezone,
+        lifetime_attribution: row.lifetime_attribution == 1,
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
         postback_secret: None,
@@ -101,6 +103,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
         hold_days: row.hold_days as u32,
         min_payout: parse_amount("min_payout", &row.min_payout, 2)?,
         timezone: row.timezone.clone(),
+        lifetime_attribution: row.lifetime_attribution == 1,
     };
     let settings = current.patched(patch)?;
     programs::update(&call.store.db, id, &settings, call.now).await?;
