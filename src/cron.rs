@@ -1,15 +1,17 @@
 //! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones,
 //! approves pending sales whose program's hold period is over, and queues the outbound
-//! postbacks due. Every step is
+//! postbacks due, and rolls up the days whose events changed. Every step is
 //! idempotent, so a missed or repeated run does no harm.
 
 use worker::Env;
 
 use crate::domain::time::utc_day;
 use crate::outbound;
-use crate::storage::{conversions, salts, DB_BINDING};
+use crate::storage::{conversions, rollups, salts, DB_BINDING};
 
 const DAY_MS: i64 = 86_400_000;
+/// Dirty days one cron run rolls up; the rest wait for the next run.
+const ROLLUP_DAYS_PER_RUN: u32 = 400;
 
 pub async fn run(env: &Env, now: i64) {
     for day in [utc_day(now), utc_day(now + DAY_MS)] {
@@ -37,4 +39,9 @@ pub async fn run(env: &Env, now: i64) {
     }
     // Also the safety net for deliveries an earlier dispatch could not queue.
     outbound::dispatch(env, &db, now).await;
+    match rollups::run(&db, ROLLUP_DAYS_PER_RUN).await {
+        Ok(days) if days > 0 => worker::console_log!("rolled up {days} days"),
+        Ok(_) => {}
+        Err(error) => worker::console_error!("rollup failed (the days stay marked): {error}"),
+    }
 }

@@ -110,7 +110,7 @@ async fn replay(
 ) -> ApiResult<Outcome> {
     match p.status {
         Some(status) if status.as_str() != row.status => {
-            conversions::set_status(db, &row.id, status.as_str(), now).await?;
+            conversions::set_status(db, &row.id, row.ts, status.as_str(), now).await?;
             row.status = status.as_str().to_owned();
             Ok(Outcome {
                 status: "updated",

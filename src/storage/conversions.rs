@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use worker::{D1Database, Result};
 
-use super::{equal_filters, execute, first, page, Arg, Page};
+use super::{equal_filters, first, page, Arg, Page};
 use crate::domain::cursor::Cursor;
 
 const INSERT: &str = "INSERT INTO conversions (id, program_id, partner_id, link_id, click_id, \
@@ -113,7 +113,18 @@ pub async fn insert(db: &D1Database, c: &ConversionRow) -> Result<bool> {
         (&c.utm_term).into(),
         (&c.utm_content).into(),
     ];
-    Ok(execute(db, INSERT, &args).await? == 1)
+    let results = db
+        .batch(vec![
+            super::statement(db, INSERT, &args)?,
+            super::rollups::mark_statement(db, c.ts, c.recorded_at)?,
+        ])
+        .await?;
+    let inserted = results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|meta| meta.changes)
+        .unwrap_or(0);
+    Ok(inserted == 1)
 }
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<ConversionRow>> {
@@ -185,10 +196,15 @@ pub async fn refunded_cents(db: &D1Database, sale_id: &str) -> Result<i64> {
     Ok(total.map_or(0, |t| t.n))
 }
 
-pub async fn set_status(db: &D1Database, id: &str, status: &str, now: i64) -> Result<()> {
-    execute(db, SET_STATUS, &[status.into(), now.into(), id.into()])
-        .await
-        .map(drop)
+/// Changes the status of the conversion `id` (event time `ts`) and marks its day for the
+/// rollup.
+pub async fn set_status(db: &D1Database, id: &str, ts: i64, status: &str, now: i64) -> Result<()> {
+    db.batch(vec![
+        super::statement(db, SET_STATUS, &[status.into(), now.into(), id.into()])?,
+        super::rollups::mark_statement(db, ts, now)?,
+    ])
+    .await
+    .map(drop)
 }
 
 pub struct ConversionFilter<'a> {
@@ -214,13 +230,28 @@ pub async fn list(
     page(db, "conversions", "recorded_at", &filters, after, limit).await
 }
 
-const APPROVE_AFTER_HOLD: &str = "UPDATE conversions SET status = 'approved', updated_at = ?1 \
-     WHERE status = 'pending' AND event IN ('sale', 'refund') \
+const HELD_PAST: &str = "status = 'pending' AND event IN ('sale', 'refund') \
      AND ts + (SELECT hold_days FROM programs WHERE programs.id = conversions.program_id) \
      * 86400000 <= ?1";
 
 /// Approves every pending sale and refund whose program's hold period has passed since
 /// its event time; answers how many.
 pub async fn approve_after_hold(db: &D1Database, now: i64) -> Result<usize> {
-    execute(db, APPROVE_AFTER_HOLD, &[now.into()]).await
+    let mark = format!(
+        "INSERT INTO rollup_dirty_days (day, marked_at) SELECT DISTINCT ts / 86400000, ?1 \
+         FROM conversions WHERE {HELD_PAST} ON CONFLICT (day) DO UPDATE SET marked_at = max(marked_at, ?1) + 1"
+    );
+    let approve =
+        format!("UPDATE conversions SET status = 'approved', updated_at = ?1 WHERE {HELD_PAST}");
+    let results = db
+        .batch(vec![
+            super::statement(db, &mark, &[now.into()])?,
+            super::statement(db, &approve, &[now.into()])?,
+        ])
+        .await?;
+    Ok(results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|meta| meta.changes)
+        .unwrap_or(0))
 }

@@ -10,6 +10,8 @@ pub mod outbound;
 pub mod partners;
 pub mod payouts;
 pub mod programs;
+pub mod reports;
+pub mod rollups;
 pub mod rules;
 pub mod salts;
 pub mod tracking;

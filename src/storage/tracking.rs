@@ -41,10 +41,22 @@ const INSERT_IMPRESSION: &str =
 
 /// Writes a batch of captured events, each with its user agent classified, in one
 /// transaction.
-pub async fn write(db: &D1Database, events: &[(CapturedEvent, UserAgentInfo)]) -> Result<()> {
-    let mut statements = Vec::with_capacity(events.len() * 2);
+pub async fn write(
+    db: &D1Database,
+    events: &[(CapturedEvent, UserAgentInfo)],
+    now: i64,
+) -> Result<()> {
+    let mut statements = Vec::with_capacity(events.len() * 2 + 2);
+    let mut days: Vec<i64> = Vec::new();
     for (event, agent) in events {
         statements.extend(statements_for(db, event, agent)?);
+        let day = utc_day_bounds(event.ts).0;
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    for day in days {
+        statements.push(super::rollups::mark_statement(db, day, now)?);
     }
     if !statements.is_empty() {
         db.batch(statements).await?;

@@ -18,6 +18,8 @@ const ADMIN_ROUTES = [
   ["GET", "/api/v1/links/lnk_x"],
   ["PATCH", "/api/v1/links/lnk_x"],
   ["GET", "/api/v1/clicks"],
+  ["GET", "/api/v1/reports/kpis?from=2026-11-01&to=2026-11-02"],
+  ["POST", "/api/v1/rollups/run?from=2026-11-01&to=2026-11-02"],
   ["POST", "/api/v1/partner-postbacks"],
   ["GET", "/api/v1/partner-postbacks"],
   ["PATCH", "/api/v1/partner-postbacks/obp_x"],

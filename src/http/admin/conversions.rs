@@ -135,7 +135,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     let patch = body::json::<StatusPatch>(call.req).await?;
     let status = ConversionStatus::parse(&patch.status)?;
     let mut row = find(call, id).await?;
-    conversions::set_status(&call.store.db, id, status.as_str(), call.now).await?;
+    conversions::set_status(&call.store.db, id, row.ts, status.as_str(), call.now).await?;
     row.status = status.as_str().to_owned();
     row.updated_at = call.now;
     if status == ConversionStatus::Approved {

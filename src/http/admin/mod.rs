@@ -8,6 +8,7 @@ mod money;
 mod outbound;
 mod partners;
 mod programs;
+mod reports;
 mod rules;
 
 use serde::Serialize;
@@ -129,6 +130,8 @@ pub async fn route(
         (["partner-postbacks", id], Method::Get) => outbound::get(&call, id).await,
         (["partner-postbacks", id], Method::Patch) => outbound::update(&mut call, id).await,
         (["postback-deliveries"], Method::Get) => outbound::deliveries(&call).await,
+        (["reports", "kpis"], Method::Get) => reports::kpis(&call).await,
+        (["rollups", "run"], Method::Post) => reports::run(&call).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
         (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,
         (

@@ -1,0 +1,264 @@
+//! `GET /api/v1/reports/kpis` and `POST /api/v1/rollups/run`.
+
+use chrono::{NaiveDate, TimeZone};
+use serde_json::{Map, Value};
+use worker::Response;
+
+use super::Call;
+use crate::domain::kpi::{value, Bases};
+use crate::domain::report::{
+    day_of_index, local_midnight, offset_spans, Dims, Fact, ReportQuery, Row, MAX_DAYS,
+};
+use crate::domain::request_target::with_param;
+use crate::domain::time::{parse_date, rfc3339};
+use crate::domain::Invalid;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::respond;
+use crate::storage::{reports, rollups};
+
+/// Report parameters are query parameters: a bad one is a `400` naming it.
+fn bad_parameter(invalid: Invalid) -> ApiError {
+    ApiError::bad_request(invalid.code, invalid.message).with_field(invalid.field)
+}
+
+/// Whether program costs belong in these rows: only when rows are programs and periods,
+/// never split by partner, link or a click dimension (`kpis.md`).
+fn costs_apply(q: &ReportQuery) -> bool {
+    q.group_by
+        .iter()
+        .all(|g| matches!(*g, "day" | "week" | "month" | "program" | "model"))
+        && q.filters
+            .iter()
+            .all(|(name, _)| matches!(*name, "program_id" | "model"))
+}
+
+fn needs_customers(q: &ReportQuery) -> bool {
+    q.metrics
+        .iter()
+        .any(|m| matches!(*m, "new_customers" | "cac" | "ltv"))
+}
+
+fn local_date(q: &ReportQuery, ms: i64) -> NaiveDate {
+    q.timezone
+        .timestamp_millis_opt(ms)
+        .single()
+        .map_or(q.from, |t| t.date_naive())
+}
+
+async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
+    let db = &call.store.db;
+    let spans = offset_spans(q.timezone, q.from, q.to).map_err(bad_parameter)?;
+    let groups: Vec<&str> = q
+        .group_by
+        .iter()
+        .copied()
+        .filter(|g| !matches!(*g, "day" | "week" | "month"))
+        .collect();
+    let mut facts = Vec::new();
+    for row in reports::rollup_days(db, &spans, &groups, &q.filters).await? {
+        facts.push(Fact {
+            day: day_of_index(row.local_day),
+            dims: Dims {
+                program_id: row.program_id,
+                program_name: row.program_name,
+                partner_id: row.partner_id,
+                partner_name: row.partner_name,
+                link_id: row.link_id,
+                link_code: row.link_code,
+                country: row.country,
+                device: row.device,
+                source: row.source,
+                segment: row.segment,
+                model: row.model,
+            },
+            bases: Bases {
+                clicks: row.clicks,
+                unique_clicks: row.unique_clicks,
+                bot_clicks: row.bot_clicks,
+                impressions: row.impressions,
+                leads: row.leads,
+                qualified_leads: row.qualified_leads,
+                sales: row.sales,
+                refunds: row.refunds,
+                revenue_cents: row.revenue_cents,
+                commission_cents: row.commission_cents,
+                ..Bases::default()
+            },
+        });
+    }
+    if needs_customers(q) {
+        let (start, end) = (
+            local_midnight(q.timezone, q.from),
+            local_midnight(q.timezone, q.to),
+        );
+        for row in reports::new_customers(db, start, end, &q.filters).await? {
+            facts.push(Fact {
+                day: local_date(q, row.ts),
+                dims: Dims {
+                    program_id: row.program_id,
+                    program_name: row.program_name,
+                    partner_id: row.partner_id,
+                    partner_name: row.partner_name,
+                    link_id: row.link_id,
+                    link_code: row.link_code,
+                    country: row.country,
+                    device: row.device,
+                    source: row.source,
+                    segment: row.segment,
+                    model: row.model,
+                },
+                bases: Bases {
+                    new_customers: 1,
+                    new_customer_revenue_cents: row.lifetime_revenue_cents,
+                    ..Bases::default()
+                },
+            });
+        }
+    }
+    if costs_apply(q) {
+        for row in reports::costs(db, &q.from.to_string(), &q.to.to_string(), &q.filters).await? {
+            let Some(day) = parse_date(&row.date) else {
+                continue;
+            };
+            facts.push(Fact {
+                day,
+                dims: Dims {
+                    program_id: Some(row.program_id),
+                    program_name: row.program_name,
+                    model: row.model,
+                    ..Dims::default()
+                },
+                bases: Bases {
+                    other_cost_cents: row.cents,
+                    ..Bases::default()
+                },
+            });
+        }
+    }
+    Ok(facts)
+}
+
+fn json_row(q: &ReportQuery, row: &Row) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (column, group_value) in &row.groups {
+        out.insert(
+            (*column).to_owned(),
+            group_value.clone().map_or(Value::Null, Value::String),
+        );
+    }
+    for metric in &q.metrics {
+        out.insert((*metric).to_owned(), value(metric, &row.bases));
+    }
+    out
+}
+
+fn csv_cell(value: &Value) -> String {
+    let text = match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// `GET /api/v1/reports/kpis`.
+pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
+    let q = ReportQuery::parse(|name| call.param(name)).map_err(bad_parameter)?;
+    let rows = q.aggregate(facts(call, &q).await?);
+    let page: Vec<&Row> = rows.iter().skip(q.offset).take(q.limit).collect();
+    let next = (q.offset + page.len() < rows.len()).then(|| {
+        let query = with_param(
+            &call.query,
+            "cursor",
+            &format!("o{}", q.offset + page.len()),
+        );
+        format!("{}{}?{}", call.origin, call.path, query)
+    });
+    let columns = q.columns();
+    if q.csv {
+        let mut csv = columns.join(",");
+        csv.push('\n');
+        for row in page {
+            let values = json_row(&q, row);
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| csv_cell(values.get(*c).unwrap_or(&Value::Null)))
+                .collect();
+            csv.push_str(&cells.join(","));
+            csv.push('\n');
+        }
+        // CSV has no body field for the next page: it travels in a Link header.
+        let link = next.as_ref().map(|n| format!("<{n}>; rel=\"next\""));
+        let mut headers = vec![("content-type", "text/csv; charset=utf-8")];
+        if let Some(link) = link.as_deref() {
+            headers.push(("link", link));
+        }
+        return Ok(respond::with_headers(200, csv.into_bytes(), &headers));
+    }
+    let data: Vec<Value> = page
+        .iter()
+        .map(|row| Value::Object(json_row(&q, row)))
+        .collect();
+    let body = serde_json::json!({
+        "data": data,
+        "next": next,
+        "meta": {
+            "from": q.from.to_string(),
+            "to": q.to.to_string(),
+            "timezone": q.timezone.name(),
+            "generated_at": rfc3339(call.now),
+            "columns": columns,
+        },
+    });
+    Ok(respond::json(200, &body))
+}
+
+/// `POST /api/v1/rollups/run?from=&to=`: marks the UTC days of `[from, to)` dirty and
+/// rolls up every dirty day now, with the same code as the cron.
+pub async fn run(call: &Call<'_>) -> ApiResult<Response> {
+    let date = |name: &'static str| -> ApiResult<NaiveDate> {
+        let raw = call.param(name).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_parameter",
+                format!("{name} is required (YYYY-MM-DD)"),
+            )
+            .with_field(name)
+        })?;
+        parse_date(&raw).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_parameter",
+                format!("{name} must be a date YYYY-MM-DD"),
+            )
+            .with_field(name)
+        })
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    let days = (to - from).num_days();
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("to must be 1 to {MAX_DAYS} days after from"),
+        )
+        .with_field("to"));
+    }
+    let epoch = day_of_index(0);
+    let (first, last) = ((from - epoch).num_days(), (to - epoch).num_days());
+    // One more day on each side: a local day of any time zone overlaps its UTC neighbours.
+    rollups::mark_range(&call.store.db, first - 1, last + 1, call.now).await?;
+    let mut rolled = 0;
+    loop {
+        let done = rollups::run(&call.store.db, 50).await?;
+        rolled += done;
+        if done < 50 {
+            break;
+        }
+    }
+    Ok(respond::json(
+        200,
+        &serde_json::json!({ "days_rolled_up": rolled }),
+    ))
+}

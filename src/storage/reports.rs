@@ -1,0 +1,233 @@
+//! The report queries: rollup hours summed into local days (the day expression maps each
+//! UTC hour to its local day through the range's offset spans), first sales of new
+//! customers, and program costs. Column and table names come from this module's
+//! constants; values are always bound.
+
+use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, Result};
+
+use crate::domain::report::OffsetSpan;
+
+/// Report filter → the column it constrains.
+fn filter_column(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "program_id" => "r.program_id",
+        "partner_id" => "r.partner_id",
+        "link_id" => "r.link_id",
+        "country" => "r.country",
+        "device" => "r.device",
+        "segment" => "pt.segment",
+        "model" => "pg.model",
+        _ => return None,
+    })
+}
+
+/// Group → the columns it selects and groups by.
+fn group_columns(group: &str) -> &'static [&'static str] {
+    match group {
+        "program" => &["r.program_id", "pg.name AS program_name"],
+        "partner" => &["r.partner_id", "pt.name AS partner_name"],
+        "link" => &["r.link_id", "l.code AS link_code"],
+        "country" => &["r.country"],
+        "device" => &["r.device"],
+        "source" => &["r.source"],
+        "segment" => &["pt.segment"],
+        "model" => &["pg.model"],
+        _ => &[],
+    }
+}
+
+/// `CASE` mapping `column` (a UTC hour index) to its local day index.
+fn local_day(column: &str, spans: &[OffsetSpan]) -> String {
+    let mut sql = String::from("CASE");
+    for span in spans {
+        sql.push_str(&format!(
+            " WHEN {column} < {} THEN ({column} + {}) / 24",
+            span.to_hour, span.offset_hours
+        ));
+    }
+    sql.push_str(" END");
+    sql
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RollupRow {
+    pub local_day: i64,
+    pub program_id: Option<String>,
+    pub program_name: Option<String>,
+    pub partner_id: Option<String>,
+    pub partner_name: Option<String>,
+    pub link_id: Option<String>,
+    pub link_code: Option<String>,
+    pub country: Option<String>,
+    pub device: Option<String>,
+    pub source: Option<String>,
+    pub segment: Option<String>,
+    pub model: Option<String>,
+    pub clicks: i64,
+    pub unique_clicks: i64,
+    pub bot_clicks: i64,
+    pub impressions: i64,
+    pub leads: i64,
+    pub qualified_leads: i64,
+    pub sales: i64,
+    pub refunds: i64,
+    pub revenue_cents: i64,
+    pub commission_cents: i64,
+}
+
+const JOINS: &str = "LEFT JOIN programs pg ON pg.id = r.program_id \
+     LEFT JOIN partners pt ON pt.id = r.partner_id LEFT JOIN links l ON l.id = r.link_id";
+
+fn filters_sql(filters: &[(&str, String)], args: &mut Vec<JsValue>) -> String {
+    let mut sql = String::new();
+    for (name, value) in filters {
+        if let Some(column) = filter_column(name) {
+            sql.push_str(&format!(" AND {column} = ?"));
+            args.push(JsValue::from_str(value));
+        }
+    }
+    sql
+}
+
+/// Rollup sums per local day and requested group over the spans' hours.
+pub async fn rollup_days(
+    db: &D1Database,
+    spans: &[OffsetSpan],
+    groups: &[&str],
+    filters: &[(&str, String)],
+) -> Result<Vec<RollupRow>> {
+    let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
+        return Ok(Vec::new());
+    };
+    let selected: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| group_columns(g).iter().copied())
+        .collect();
+    let grouped: Vec<&str> = selected
+        .iter()
+        .map(|c| c.split(" AS ").next().unwrap_or(c))
+        .collect();
+    let mut args = vec![
+        JsValue::from_f64(first.from_hour as f64),
+        JsValue::from_f64(last.to_hour as f64),
+    ];
+    let where_filters = filters_sql(filters, &mut args);
+    let select_dims = selected
+        .iter()
+        .map(|c| format!(", {c}"))
+        .collect::<String>();
+    let group_dims = grouped.iter().map(|c| format!(", {c}")).collect::<String>();
+    let sql = format!(
+        "SELECT {day} AS local_day{select_dims}, sum(r.clicks) AS clicks, \
+         sum(r.unique_clicks) AS unique_clicks, sum(r.bot_clicks) AS bot_clicks, \
+         sum(r.impressions) AS impressions, sum(r.leads) AS leads, \
+         sum(r.qualified_leads) AS qualified_leads, sum(r.sales) AS sales, sum(r.refunds) AS refunds, \
+         sum(r.revenue_cents) AS revenue_cents, sum(r.commission_cents) AS commission_cents \
+         FROM rollup_hourly r {JOINS} WHERE r.hour >= ? AND r.hour < ?{where_filters} \
+         GROUP BY local_day{group_dims}",
+        day = local_day("r.hour", spans),
+    );
+    db.prepare(sql)
+        .bind(&args)?
+        .all()
+        .await?
+        .results::<RollupRow>()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewCustomerRow {
+    pub ts: i64,
+    pub program_id: Option<String>,
+    pub program_name: Option<String>,
+    pub partner_id: Option<String>,
+    pub partner_name: Option<String>,
+    pub link_id: Option<String>,
+    pub link_code: Option<String>,
+    pub country: Option<String>,
+    pub device: Option<String>,
+    pub source: Option<String>,
+    pub segment: Option<String>,
+    pub model: Option<String>,
+    pub lifetime_revenue_cents: i64,
+}
+
+/// The first counted sale of every customer whose first counted sale ever (within its
+/// program) falls in `[start_ms, end_ms)`, with its dimensions and the customer's revenue
+/// over their whole history.
+pub async fn new_customers(
+    db: &D1Database,
+    start_ms: i64,
+    end_ms: i64,
+    filters: &[(&str, String)],
+) -> Result<Vec<NewCustomerRow>> {
+    let mut args = vec![
+        JsValue::from_f64(start_ms as f64),
+        JsValue::from_f64(end_ms as f64),
+    ];
+    let where_filters = filters_sql(filters, &mut args);
+    let sql = format!(
+        "WITH firsts AS (SELECT program_id, customer_id, min(ts) AS first_ts FROM conversions \
+           WHERE event = 'sale' AND status != 'rejected' AND customer_id IS NOT NULL \
+           GROUP BY program_id, customer_id HAVING min(ts) >= ? AND min(ts) < ?), \
+         r AS (SELECT c.ts, c.program_id, c.partner_id, c.link_id, c.customer_id, \
+           coalesce(c.country, '') AS country, coalesce(c.device, 'other') AS device, \
+           coalesce(c.utm_source, c.referrer_host, 'direct') AS source FROM firsts f \
+           JOIN conversions c ON c.id = (SELECT y.id FROM conversions y \
+             WHERE y.program_id = f.program_id AND y.customer_id = f.customer_id \
+             AND y.event = 'sale' AND y.status != 'rejected' AND y.ts = f.first_ts \
+             ORDER BY y.id LIMIT 1)) \
+         SELECT r.ts, r.program_id, pg.name AS program_name, r.partner_id, pt.name AS partner_name, \
+           r.link_id, l.code AS link_code, r.country, r.device, r.source, pt.segment, pg.model, \
+           (SELECT coalesce(sum(CASE x.event WHEN 'sale' THEN x.amount_cents \
+             WHEN 'refund' THEN -x.amount_cents ELSE 0 END), 0) FROM conversions x \
+             WHERE x.program_id = r.program_id AND x.customer_id = r.customer_id \
+             AND x.status != 'rejected') AS lifetime_revenue_cents \
+         FROM r {JOINS} WHERE true{where_filters}"
+    );
+    db.prepare(sql)
+        .bind(&args)?
+        .all()
+        .await?
+        .results::<NewCustomerRow>()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CostDayRow {
+    pub date: String,
+    pub program_id: String,
+    pub program_name: Option<String>,
+    pub model: Option<String>,
+    pub cents: i64,
+}
+
+/// Program costs per program and date in `[from, to)` (dates `YYYY-MM-DD`).
+pub async fn costs(
+    db: &D1Database,
+    from: &str,
+    to: &str,
+    filters: &[(&str, String)],
+) -> Result<Vec<CostDayRow>> {
+    let mut args = vec![JsValue::from_str(from), JsValue::from_str(to)];
+    let mut where_filters = String::new();
+    for (name, value) in filters {
+        let column = match *name {
+            "program_id" => "co.program_id",
+            "model" => "pg.model",
+            _ => continue,
+        };
+        where_filters.push_str(&format!(" AND {column} = ?"));
+        args.push(JsValue::from_str(value));
+    }
+    let sql = format!(
+        "SELECT co.date, co.program_id, pg.name AS program_name, pg.model, sum(co.amount_cents) AS cents \
+         FROM costs co LEFT JOIN programs pg ON pg.id = co.program_id \
+         WHERE co.date >= ? AND co.date < ?{where_filters} GROUP BY co.program_id, co.date"
+    );
+    db.prepare(sql)
+        .bind(&args)?
+        .all()
+        .await?
+        .results::<CostDayRow>()
+}

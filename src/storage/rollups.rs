@@ -1,0 +1,102 @@
+//! The hourly rollups: which UTC days need rolling up again, and rolling one up.
+//!
+//! Every write that changes what a day counts (clicks and impressions stored, a
+//! conversion recorded or its status changed) marks the UTC day of the event dirty. A
+//! rollup run rebuilds each dirty day's 24 hours from the raw tables in one transaction
+//! (delete, insert-select, unmark), so its cost follows the days that changed, not the
+//! history, and a run killed midway or run twice leaves the same numbers.
+
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, Result};
+
+use super::{execute, statement};
+
+const DAY_MS: i64 = 86_400_000;
+
+const MARK: &str = "INSERT INTO rollup_dirty_days (day, marked_at) VALUES (?1, ?2) \
+     ON CONFLICT (day) DO UPDATE SET marked_at = max(marked_at, ?2) + 1";
+const MARK_RANGE: &str =
+    "WITH RECURSIVE d(day) AS (SELECT ?1 UNION ALL SELECT day + 1 FROM d WHERE day + 1 < ?2) \
+     INSERT INTO rollup_dirty_days (day, marked_at) SELECT day, ?3 FROM d WHERE true \
+     ON CONFLICT (day) DO UPDATE SET marked_at = max(marked_at, ?3) + 1";
+const DIRTY: &str = "SELECT day, marked_at FROM rollup_dirty_days ORDER BY day LIMIT ?";
+const CLEAR_HOURS: &str = "DELETE FROM rollup_hourly WHERE hour >= ?1 AND hour < ?2";
+const UNMARK: &str = "DELETE FROM rollup_dirty_days WHERE day = ? AND marked_at = ?";
+
+/// Rebuilds the hours `[?1, ?2)` (hour indexes) from clicks, impressions and counted
+/// conversions; `?3`/`?4` are the same range in milliseconds.
+const BUILD_HOURS: &str = "INSERT INTO rollup_hourly (hour, program_id, partner_id, link_id, \
+     country, device, source, clicks, unique_clicks, bot_clicks, impressions, leads, \
+     qualified_leads, sales, refunds, revenue_cents, commission_cents) \
+     SELECT hour, program_id, partner_id, link_id, country, device, source, sum(clicks), \
+     sum(unique_clicks), sum(bot_clicks), sum(impressions), sum(leads), sum(qualified_leads), \
+     sum(sales), sum(refunds), sum(revenue_cents), sum(commission_cents) FROM ( \
+       SELECT ts / 3600000 AS hour, program_id, partner_id, link_id, coalesce(country, '') AS country, \
+         device, coalesce(utm_source, referrer_host, 'direct') AS source, \
+         1 - is_bot AS clicks, is_unique AS unique_clicks, is_bot AS bot_clicks, 0 AS impressions, \
+         0 AS leads, 0 AS qualified_leads, 0 AS sales, 0 AS refunds, 0 AS revenue_cents, \
+         0 AS commission_cents \
+       FROM clicks WHERE ts >= ?3 AND ts < ?4 \
+       UNION ALL \
+       SELECT ts / 3600000, program_id, partner_id, link_id, coalesce(country, ''), device, \
+         coalesce(referrer_host, 'direct'), 0, 0, 0, 1 - is_bot, 0, 0, 0, 0, 0, 0 \
+       FROM impressions WHERE ts >= ?3 AND ts < ?4 \
+       UNION ALL \
+       SELECT ts / 3600000, program_id, partner_id, link_id, coalesce(country, ''), \
+         coalesce(device, 'other'), coalesce(utm_source, referrer_host, 'direct'), 0, 0, 0, 0, \
+         event = 'lead', event = 'qualified', event = 'sale', event = 'refund', \
+         CASE event WHEN 'sale' THEN amount_cents WHEN 'refund' THEN -amount_cents ELSE 0 END, \
+         commission_cents \
+       FROM conversions WHERE ts >= ?3 AND ts < ?4 AND status != 'rejected' \
+     ) WHERE ?1 <= hour AND hour < ?2 \
+     GROUP BY hour, program_id, partner_id, link_id, country, device, source";
+
+/// The statement that marks the UTC day of `ts` dirty.
+pub fn mark_statement(db: &D1Database, ts: i64, now: i64) -> Result<D1PreparedStatement> {
+    statement(db, MARK, &[ts.div_euclid(DAY_MS).into(), now.into()])
+}
+
+/// Marks the UTC days `[from_day, to_day)` (day indexes) dirty.
+pub async fn mark_range(db: &D1Database, from_day: i64, to_day: i64, now: i64) -> Result<()> {
+    execute(
+        db,
+        MARK_RANGE,
+        &[from_day.into(), to_day.into(), now.into()],
+    )
+    .await
+    .map(drop)
+}
+
+#[derive(Deserialize)]
+struct Dirty {
+    day: i64,
+    marked_at: i64,
+}
+
+/// Rolls up at most `max_days` dirty days, oldest first; answers how many.
+pub async fn run(db: &D1Database, max_days: u32) -> Result<usize> {
+    let dirty = statement(db, DIRTY, &[max_days.into()])?
+        .all()
+        .await?
+        .results::<Dirty>()?;
+    for Dirty { day, marked_at } in &dirty {
+        let (first_hour, end_hour) = (day * 24, (day + 1) * 24);
+        let (start_ms, end_ms) = (day * DAY_MS, (day + 1) * DAY_MS);
+        db.batch(vec![
+            statement(db, CLEAR_HOURS, &[first_hour.into(), end_hour.into()])?,
+            statement(
+                db,
+                BUILD_HOURS,
+                &[
+                    first_hour.into(),
+                    end_hour.into(),
+                    start_ms.into(),
+                    end_ms.into(),
+                ],
+            )?,
+            statement(db, UNMARK, &[(*day).into(), (*marked_at).into()])?,
+        ])
+        .await?;
+    }
+    Ok(dirty.len())
+}
