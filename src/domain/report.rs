@@ -332,7 +332,8 @@ mod tests {
 }
 
 /// The non-time dimensions of a fact, with the names shown beside ids.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(default)]
 pub struct Dims {
     pub program_id: Option<String>,
     pub program_name: Option<String>,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
-use crate::domain::report::OffsetSpan;
+use crate::domain::report::{Dims, OffsetSpan};
 
 /// Report filter → the column it constrains.
 fn filter_column(name: &str) -> Option<&'static str> {
@@ -54,17 +54,8 @@ fn local_day(column: &str, spans: &[OffsetSpan]) -> String {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RollupRow {
     pub local_day: i64,
-    pub program_id: Option<String>,
-    pub program_name: Option<String>,
-    pub partner_id: Option<String>,
-    pub partner_name: Option<String>,
-    pub link_id: Option<String>,
-    pub link_code: Option<String>,
-    pub country: Option<String>,
-    pub device: Option<String>,
-    pub source: Option<String>,
-    pub segment: Option<String>,
-    pub model: Option<String>,
+    #[serde(flatten)]
+    pub dims: Dims,
     pub clicks: i64,
     pub unique_clicks: i64,
     pub bot_clicks: i64,
@@ -139,17 +130,8 @@ pub async fn rollup_days(
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewCustomerRow {
     pub ts: i64,
-    pub program_id: Option<String>,
-    pub program_name: Option<String>,
-    pub partner_id: Option<String>,
-    pub partner_name: Option<String>,
-    pub link_id: Option<String>,
-    pub link_code: Option<String>,
-    pub country: Option<String>,
-    pub device: Option<String>,
-    pub source: Option<String>,
-    pub segment: Option<String>,
-    pub model: Option<String>,
+    #[serde(flatten)]
+    pub dims: Dims,
     pub lifetime_revenue_cents: i64,
 }
 

@@ -58,19 +58,7 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
     for row in reports::rollup_days(db, &spans, &groups, &q.filters).await? {
         facts.push(Fact {
             day: day_of_index(row.local_day),
-            dims: Dims {
-                program_id: row.program_id,
-                program_name: row.program_name,
-                partner_id: row.partner_id,
-                partner_name: row.partner_name,
-                link_id: row.link_id,
-                link_code: row.link_code,
-                country: row.country,
-                device: row.device,
-                source: row.source,
-                segment: row.segment,
-                model: row.model,
-            },
+            dims: row.dims,
             bases: Bases {
                 clicks: row.clicks,
                 unique_clicks: row.unique_clicks,
@@ -94,19 +82,7 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
         for row in reports::new_customers(db, start, end, &q.filters).await? {
             facts.push(Fact {
                 day: local_date(q, row.ts),
-                dims: Dims {
-                    program_id: row.program_id,
-                    program_name: row.program_name,
-                    partner_id: row.partner_id,
-                    partner_name: row.partner_name,
-                    link_id: row.link_id,
-                    link_code: row.link_code,
-                    country: row.country,
-                    device: row.device,
-                    source: row.source,
-                    segment: row.segment,
-                    model: row.model,
-                },
+                dims: row.dims,
                 bases: Bases {
                     new_customers: 1,
                     new_customer_revenue_cents: row.lifetime_revenue_cents,
