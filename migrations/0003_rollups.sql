@@ -1,4 +1,4 @@
--- Hourly KPI rollups and the days that need rolling up again.
+-- Hourly KPI rollups, the days that need rolling up again, and BI keys.
 
 -- One row per UTC hour (hours since the epoch), link and click dimension. Local days of
 -- any time zone with whole-hour offsets are sums of these hours, across DST changes.
@@ -31,4 +31,21 @@ CREATE INDEX rollup_by_partner_hour ON rollup_hourly (partner_id, hour);
 CREATE TABLE rollup_dirty_days (
     day INTEGER PRIMARY KEY,
     marked_at INTEGER NOT NULL
+);
+
+-- Read-only keys for BI tools, stored only as SHA-256 hashes.
+CREATE TABLE bi_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX bi_keys_by_creation ON bi_keys (created_at, id);
+
+-- Salts of imported history's visitor hashes, one per UTC day. Kept (unlike the live
+-- daily salts) so that a day imported in several requests hashes its visitors alike.
+CREATE TABLE import_salts (
+    day TEXT PRIMARY KEY,
+    salt TEXT NOT NULL
 );

@@ -40,7 +40,9 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         }
     }
     let written = match env.d1(DB_BINDING) {
-        Ok(db) => tracking::write(&db, &events, worker::Date::now().as_millis() as i64).await,
+        Ok(db) => tracking::write(&db, &events, worker::Date::now().as_millis() as i64)
+            .await
+            .map(drop),
         Err(error) => Err(error),
     };
     match written {

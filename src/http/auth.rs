@@ -1,38 +1,56 @@
-//! Admin authentication: `Authorization: Bearer <ADMIN_API_KEY>`.
+//! Authentication: the admin key (`Authorization: Bearer <ADMIN_API_KEY>`), read-only BI
+//! keys, and the master key postback secrets derive from.
 
-use worker::{Env, Request};
+use worker::{D1Database, Env, Request};
 
 use super::error::{ApiError, ApiResult};
-use crate::domain::ids::constant_time_eq;
+use crate::domain::credentials::{credential, Credential};
+use crate::domain::ids::{constant_time_eq, sha256_hex};
+use crate::domain::request_target::query_param;
+use crate::storage::bi_keys;
 
 pub const ADMIN_KEY_SECRET: &str = "ADMIN_API_KEY";
 
-fn bearer(req: &Request) -> Option<String> {
-    let value = req.headers().get("authorization").ok().flatten()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|token| !token.is_empty())
+/// Who is calling: the operator (admin key) or a BI tool (a read-only BI key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    Admin,
+    Bi,
 }
 
-/// Lets the request through only with the admin key.
-pub fn require_admin(req: &Request, env: &Env) -> ApiResult<()> {
-    let Some(presented) = bearer(req) else {
-        return Err(ApiError::unauthorized(
-            "send the admin key as 'Authorization: Bearer <key>'",
-        ));
-    };
-    let expected = env
-        .secret(ADMIN_KEY_SECRET)
+fn admin_key(env: &Env) -> ApiResult<String> {
+    env.secret(ADMIN_KEY_SECRET)
         .map(|secret| secret.to_string())
         .ok()
         .filter(|key| !key.is_empty())
-        .ok_or_else(|| ApiError::internal("admin auth", "the ADMIN_API_KEY secret is not set"))?;
-    if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized("the admin key is not valid"))
+        .ok_or_else(|| ApiError::internal("admin auth", "the ADMIN_API_KEY secret is not set"))
+}
+
+/// Identifies the caller: the admin key as a bearer token, or a BI key as a bearer token,
+/// an HTTP Basic password or `?api_key=`. Anything else is a `401`.
+pub async fn authenticate(
+    req: &Request,
+    env: &Env,
+    db: &D1Database,
+    query: &str,
+) -> ApiResult<Principal> {
+    let header = req.headers().get("authorization").ok().flatten();
+    let Some(credential) = credential(header.as_deref(), query_param(query, "api_key")) else {
+        return Err(ApiError::unauthorized(
+            "send the admin key as 'Authorization: Bearer <key>' (BI keys also as ?api_key= or a Basic password)",
+        ));
+    };
+    if let Credential::Bearer(token) = &credential {
+        if constant_time_eq(token.as_bytes(), admin_key(env)?.as_bytes()) {
+            return Ok(Principal::Admin);
+        }
+    }
+    let hash = sha256_hex(&[credential.secret().as_bytes()]);
+    match bi_keys::active_by_hash(db, &hash).await? {
+        Some(_) => Ok(Principal::Bi),
+        None => Err(ApiError::unauthorized(
+            "the key is not valid (or was revoked)",
+        )),
     }
 }
 

@@ -213,3 +213,10 @@ pub async fn publish(kv: &KvStore, db: &D1Database, code: &LinkCode) -> Result<(
     MEMORY.with_borrow_mut(|memory| memory.remove(code.as_str()));
     Ok(())
 }
+
+const BY_CODE: &str = "SELECT * FROM links WHERE code = ?";
+
+/// The link with `code`, whatever its status.
+pub async fn by_code(db: &D1Database, code: &str) -> Result<Option<LinkRow>> {
+    first(db, BY_CODE, &[code.into()]).await
+}

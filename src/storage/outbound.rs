@@ -13,15 +13,15 @@ const UPDATE_ENDPOINT: &str = "UPDATE partner_postbacks SET url_template = ?, st
      updated_at = ? WHERE id = ?";
 
 /// Creates the deliveries due: approved conversions, changed since `since`, of partners
-/// with an active endpoint for their event and program, approved after the endpoint was
-/// registered. The unique index keeps one delivery per conversion and endpoint.
+/// with an active endpoint for their event and program, that happened after the endpoint was
+/// registered (by event time, so imported history is never sent). The unique index keeps one delivery per conversion and endpoint.
 const CREATE_DUE: &str = "INSERT OR IGNORE INTO postback_deliveries (id, conversion_id, \
      endpoint_id, partner_id, state, created_at, updated_at) \
      SELECT c.id || ':' || e.id, c.id, e.id, c.partner_id, 'queued', ?1, ?1 \
      FROM conversions c JOIN partner_postbacks e ON e.partner_id = c.partner_id \
      WHERE c.updated_at >= ?2 AND c.status = 'approved' AND c.event != 'refund' \
      AND e.status = 'active' AND (e.program_id IS NULL OR e.program_id = c.program_id) \
-     AND instr(',' || e.events || ',', ',' || c.event || ',') > 0 AND c.updated_at >= e.created_at";
+     AND instr(',' || e.events || ',', ',' || c.event || ',') > 0 AND c.ts >= e.created_at";
 /// Claims the deliveries nobody has queued yet; only the claimer sends them.
 const CLAIM: &str = "UPDATE postback_deliveries SET enqueued_at = ?1 \
      WHERE enqueued_at IS NULL AND state = 'queued' RETURNING id";

@@ -93,3 +93,19 @@ pub async fn for_day(env: &Env, day: &str, now: i64) -> Result<String> {
     TODAY.with_borrow_mut(|today| *today = Some((day.to_owned(), salt.clone())));
     Ok(salt)
 }
+
+const CREATE_IMPORT: &str = "INSERT OR IGNORE INTO import_salts (day, salt) VALUES (?, ?)";
+const SELECT_IMPORT: &str = "SELECT salt FROM import_salts WHERE day = ?";
+
+/// The salt that hashes imported visitors of UTC `day`, created on first use.
+pub async fn for_import(db: &D1Database, day: &str) -> Result<String> {
+    execute(
+        db,
+        CREATE_IMPORT,
+        &[day.into(), random_token_128().as_str().into()],
+    )
+    .await?;
+    let row: Option<SaltRow> = first(db, SELECT_IMPORT, &[day.into()]).await?;
+    row.map(|r| r.salt)
+        .ok_or_else(|| worker::Error::RustError(format!("import salt for {day} vanished")))
+}

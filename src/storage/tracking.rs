@@ -40,15 +40,17 @@ const INSERT_IMPRESSION: &str =
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
 
 /// Writes a batch of captured events, each with its user agent classified, in one
-/// transaction.
+/// transaction; answers how many were new (a redelivered or re-imported id is not).
 pub async fn write(
     db: &D1Database,
     events: &[(CapturedEvent, UserAgentInfo)],
     now: i64,
-) -> Result<()> {
+) -> Result<usize> {
     let mut statements = Vec::with_capacity(events.len() * 2 + 2);
+    let mut inserts = Vec::with_capacity(events.len());
     let mut days: Vec<i64> = Vec::new();
     for (event, agent) in events {
+        inserts.push(statements.len());
         statements.extend(statements_for(db, event, agent)?);
         let day = utc_day_bounds(event.ts).0;
         if !days.contains(&day) {
@@ -58,10 +60,15 @@ pub async fn write(
     for day in days {
         statements.push(super::rollups::mark_statement(db, day, now)?);
     }
-    if !statements.is_empty() {
-        db.batch(statements).await?;
+    if statements.is_empty() {
+        return Ok(0);
     }
-    Ok(())
+    let results = db.batch(statements).await?;
+    Ok(inserts
+        .iter()
+        .filter_map(|i| results.get(*i))
+        .filter_map(|r| r.meta().ok().flatten().and_then(|m| m.changes))
+        .sum())
 }
 
 fn statements_for(

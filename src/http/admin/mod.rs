@@ -1,8 +1,10 @@
 //! The admin API under `/api/v1`: programs, partners and links.
 
+mod bi_keys;
 mod conversions;
 mod crm;
 mod events;
+mod import;
 mod links;
 mod money;
 mod outbound;
@@ -14,6 +16,7 @@ mod rules;
 use serde::Serialize;
 use worker::{Date, Env, Method, Request, Response};
 
+use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
 use super::respond;
 use crate::domain::click::EventKind;
@@ -82,12 +85,22 @@ pub async fn route(
     query: &str,
     segments: &[&str],
 ) -> ApiResult<Response> {
-    super::auth::require_admin(req, env)?;
+    let store = Store::open(env)?;
+    let principal = super::auth::authenticate(req, env, &store.db, query).await?;
     let method = req.method();
+    // BI keys read reports and nothing else.
+    let bi_readable = method == Method::Get && matches!(segments, ["reports", "kpis"]);
+    if principal == Principal::Bi && !bi_readable {
+        return Err(ApiError::new(
+            403,
+            "forbidden",
+            "BI keys are read-only and reach only the reports",
+        ));
+    }
     let mut call = Call {
         req,
         env,
-        store: Store::open(env)?,
+        store,
         origin,
         path: path.to_owned(),
         query: query.to_owned(),
@@ -130,6 +143,11 @@ pub async fn route(
         (["partner-postbacks", id], Method::Get) => outbound::get(&call, id).await,
         (["partner-postbacks", id], Method::Patch) => outbound::update(&mut call, id).await,
         (["postback-deliveries"], Method::Get) => outbound::deliveries(&call).await,
+        (["bi-keys"], Method::Post) => bi_keys::create(&mut call).await,
+        (["bi-keys"], Method::Get) => bi_keys::list(&call).await,
+        (["bi-keys", id], Method::Delete) => bi_keys::revoke(&call, id).await,
+        (["import", "clicks"], Method::Post) => import::clicks(&mut call).await,
+        (["import", "conversions"], Method::Post) => import::conversions(&mut call).await,
         (["reports", "kpis"], Method::Get) => reports::kpis(&call).await,
         (["rollups", "run"], Method::Post) => reports::run(&call).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,

@@ -1,0 +1,79 @@
+//! `/api/v1/bi-keys`: read-only keys for Power BI, Tableau and friends. A key is shown
+//! once, when created; only its SHA-256 is stored.
+
+use serde::{Deserialize, Serialize};
+use worker::Response;
+
+use super::{list as list_response, Call};
+use crate::domain::cursor::Cursor;
+use crate::domain::ids::{new_id, new_secret, sha256_hex};
+use crate::domain::text::name;
+use crate::domain::time::rfc3339;
+use crate::http::body;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::respond;
+use crate::storage::bi_keys::{self, BiKeyRow};
+
+#[derive(Serialize)]
+struct KeyView {
+    id: String,
+    name: String,
+    created_at: String,
+    revoked_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+}
+
+fn view(row: BiKeyRow) -> KeyView {
+    KeyView {
+        id: row.id,
+        name: row.name,
+        created_at: rfc3339(row.created_at),
+        revoked_at: row.revoked_at.map(rfc3339),
+        key: None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyBody {
+    name: String,
+}
+
+pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
+    let body = body::json::<KeyBody>(call.req).await?;
+    let key = new_secret("plbi");
+    let row = BiKeyRow {
+        id: new_id("bik"),
+        name: name("name", &body.name, 200)?,
+        key_hash: sha256_hex(&[key.as_bytes()]),
+        created_at: call.now,
+        revoked_at: None,
+    };
+    bi_keys::insert(&call.store.db, &row).await?;
+    let mut shown = view(row);
+    shown.key = Some(key);
+    Ok(respond::json(201, &shown))
+}
+
+pub async fn list(call: &Call<'_>) -> ApiResult<Response> {
+    let (after, limit) = call.paging()?;
+    let page = bi_keys::list(&call.store.db, after.as_ref(), limit).await?;
+    let key = |row: &BiKeyRow| Cursor {
+        at: row.created_at,
+        id: row.id.clone(),
+    };
+    Ok(list_response(call, page, key, view))
+}
+
+/// Revokes a key at once; revoking twice is harmless.
+pub async fn revoke(call: &Call<'_>, id: &str) -> ApiResult<Response> {
+    if bi_keys::get(&call.store.db, id).await?.is_none() {
+        return Err(ApiError::not_found("BI key"));
+    }
+    bi_keys::revoke(&call.store.db, id, call.now).await?;
+    let row = bi_keys::get(&call.store.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("BI key"))?;
+    Ok(respond::json(200, &view(row)))
+}

@@ -1,0 +1,54 @@
+//! BI keys in D1: only their SHA-256 is kept.
+
+use serde::Deserialize;
+use worker::{D1Database, Result};
+
+use super::{execute, first, page, Page};
+use crate::domain::cursor::Cursor;
+
+const INSERT: &str = "INSERT INTO bi_keys (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)";
+const ACTIVE_BY_HASH: &str = "SELECT * FROM bi_keys WHERE key_hash = ? AND revoked_at IS NULL";
+const BY_ID: &str = "SELECT * FROM bi_keys WHERE id = ?";
+const REVOKE: &str = "UPDATE bi_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub key_hash: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn insert(db: &D1Database, row: &BiKeyRow) -> Result<()> {
+    execute(
+        db,
+        INSERT,
+        &[
+            row.id.as_str().into(),
+            row.name.as_str().into(),
+            row.key_hash.as_str().into(),
+            row.created_at.into(),
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn active_by_hash(db: &D1Database, hash: &str) -> Result<Option<BiKeyRow>> {
+    first(db, ACTIVE_BY_HASH, &[hash.into()]).await
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<BiKeyRow>> {
+    first(db, BY_ID, &[id.into()]).await
+}
+
+pub async fn revoke(db: &D1Database, id: &str, now: i64) -> Result<()> {
+    execute(db, REVOKE, &[now.into(), id.into()])
+        .await
+        .map(drop)
+}
+
+pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result<Page<BiKeyRow>> {
+    page(db, "bi_keys", "created_at", &[], after, limit).await
+}
