@@ -27,6 +27,9 @@ pub struct Bases {
     pub new_customers: i64,
     /// Revenue of this group's new customers over their whole history (for LTV).
     pub new_customer_revenue_cents: i64,
+    /// Distinct counts, set once a row's facts are gathered (they do not add up).
+    pub active_partners: i64,
+    pub selling_partners: i64,
 }
 
 impl Bases {
@@ -85,12 +88,25 @@ pub const DERIVED_METRICS: &[&str] = &[
     "ltv",
 ];
 
+/// Partner-network KPIs a report can add (not in the default set).
+pub const PARTNER_METRICS: &[&str] = &[
+    "active_partners",
+    "selling_partners",
+    "avg_sales_per_partner",
+];
+
+/// Whether `metric` needs each partner's activity rather than sums.
+pub fn is_partner_metric(metric: &str) -> bool {
+    PARTNER_METRICS.contains(&metric)
+}
+
 /// Parses `metrics`: absent means every base measure and derived KPI.
 pub fn parse_metrics(raw: Option<&str>) -> Result<Vec<&'static str>, Invalid> {
-    let all = || BASE_METRICS.iter().chain(DERIVED_METRICS);
+    let defaults = || BASE_METRICS.iter().chain(DERIVED_METRICS);
     let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
-        return Ok(all().copied().collect());
+        return Ok(defaults().copied().collect());
     };
+    let all = || defaults().chain(PARTNER_METRICS);
     let mut chosen = Vec::new();
     for name in raw.split(',').map(str::trim) {
         let known = all().find(|m| **m == name).ok_or_else(|| {
@@ -166,6 +182,9 @@ pub fn value(name: &str, b: &Bases) -> Value {
         "cac" => money_ratio(cost, count(b.new_customers)),
         "roi" => ratio(revenue - cost, cost),
         "roas" => ratio(revenue, cost),
+        "active_partners" => b.active_partners.into(),
+        "selling_partners" => b.selling_partners.into(),
+        "avg_sales_per_partner" => money_ratio(revenue, count(b.selling_partners)),
         "ltv" => {
             if b.new_customers == 0 {
                 Value::Null
@@ -199,6 +218,8 @@ mod tests {
             other_cost_cents: 4_000,
             new_customers: 5,
             new_customer_revenue_cents: 200_000,
+            active_partners: 4,
+            selling_partners: 3,
         }
     }
 
@@ -224,6 +245,9 @@ mod tests {
         assert_eq!(v("roas"), 7.9996);
         // 2000.00 / 5 − 200.00 / 5 = 400.00 − 40.00
         assert_eq!(v("ltv"), "360.00");
+        assert_eq!(v("active_partners"), 4);
+        assert_eq!(v("selling_partners"), 3);
+        assert_eq!(v("avg_sales_per_partner"), "533.31");
     }
 
     #[test]

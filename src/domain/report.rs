@@ -354,6 +354,16 @@ pub struct Fact {
     pub day: NaiveDate,
     pub dims: Dims,
     pub bases: super::kpi::Bases,
+    /// For partner-network KPIs: the fact's partner, when approved, and whether it was
+    /// active (a non-bot click or a counted conversion) and selling (a counted sale).
+    pub activity: Option<Activity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub partner_id: String,
+    pub active: bool,
+    pub selling: bool,
 }
 
 /// One report row: its group columns and its summed bases.
@@ -422,16 +432,31 @@ impl ReportQuery {
     /// Sums facts into rows, sorted by their group values.
     pub fn aggregate(&self, facts: impl IntoIterator<Item = Fact>) -> Vec<Row> {
         use std::collections::BTreeMap;
-        let mut rows: BTreeMap<Vec<Option<String>>, Row> = BTreeMap::new();
-        let mut add = |groups: Vec<(&'static str, Option<String>)>, bases: &super::kpi::Bases| {
+        use std::collections::BTreeSet;
+        type Partners = (BTreeSet<String>, BTreeSet<String>);
+        let mut rows: BTreeMap<Vec<Option<String>>, (Row, Partners)> = BTreeMap::new();
+        let mut add = |groups: Vec<(&'static str, Option<String>)>,
+                       bases: &super::kpi::Bases,
+                       activity: Option<&Activity>| {
             let key: Vec<Option<String>> = groups.iter().map(|(_, v)| v.clone()).collect();
-            rows.entry(key)
-                .or_insert_with(|| Row {
-                    groups,
-                    bases: Default::default(),
-                })
-                .bases
-                .add(bases);
+            let (row, (active, selling)) = rows.entry(key).or_insert_with(|| {
+                (
+                    Row {
+                        groups,
+                        bases: Default::default(),
+                    },
+                    Default::default(),
+                )
+            });
+            row.bases.add(bases);
+            if let Some(activity) = activity {
+                if activity.active {
+                    active.insert(activity.partner_id.clone());
+                }
+                if activity.selling {
+                    selling.insert(activity.partner_id.clone());
+                }
+            }
         };
         if self.time_only() {
             let mut day = self.from;
@@ -439,14 +464,25 @@ impl ReportQuery {
                 add(
                     self.group_values(day, &Dims::default()),
                     &Default::default(),
+                    None,
                 );
                 day += Duration::days(1);
             }
         }
         for fact in facts {
-            add(self.group_values(fact.day, &fact.dims), &fact.bases);
+            add(
+                self.group_values(fact.day, &fact.dims),
+                &fact.bases,
+                fact.activity.as_ref(),
+            );
         }
-        rows.into_values().collect()
+        rows.into_values()
+            .map(|(mut row, (active, selling))| {
+                row.bases.active_partners = active.len() as i64;
+                row.bases.selling_partners = selling.len() as i64;
+                row
+            })
+            .collect()
     }
 }
 
@@ -480,7 +516,36 @@ mod aggregate_tests {
                 clicks,
                 ..Bases::default()
             },
+            activity: Some(Activity {
+                partner_id: partner.into(),
+                active: clicks > 0,
+                selling: false,
+            }),
         }
+    }
+
+    #[test]
+    fn active_partners_are_distinct_over_a_rows_days() {
+        let q = query("from=2026-11-01&to=2026-11-17&group_by=week&metrics=clicks,active_partners");
+        let rows = q.aggregate([
+            fact("2026-11-02", "a", 1),
+            fact("2026-11-03", "a", 2),
+            fact("2026-11-04", "b", 1),
+            fact("2026-11-10", "a", 0),
+        ]);
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.groups[0].1.clone().unwrap(), r.bases.active_partners))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2026-10-26".into(), 0),
+                ("2026-11-02".into(), 2),
+                ("2026-11-09".into(), 0),
+                ("2026-11-16".into(), 0)
+            ]
+        );
     }
 
     #[test]

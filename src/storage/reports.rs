@@ -27,7 +27,11 @@ fn filter_column(name: &str) -> Option<&'static str> {
 fn group_columns(group: &str) -> &'static [&'static str] {
     match group {
         "program" => &["r.program_id", "pg.name AS program_name"],
-        "partner" => &["r.partner_id", "pt.name AS partner_name"],
+        "partner" => &[
+            "r.partner_id",
+            "pt.name AS partner_name",
+            "pt.status AS partner_status",
+        ],
         "link" => &["r.link_id", "l.code AS link_code"],
         "country" => &["r.country"],
         "device" => &["r.device"],
@@ -56,6 +60,9 @@ pub struct RollupRow {
     pub local_day: i64,
     #[serde(flatten)]
     pub dims: Dims,
+    /// Present when grouped by partner.
+    #[serde(default)]
+    pub partner_status: Option<String>,
     pub clicks: i64,
     pub unique_clicks: i64,
     pub bot_clicks: i64,

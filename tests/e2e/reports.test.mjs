@@ -111,6 +111,14 @@ test("partner rows split the program, carry no program costs, and sum back to it
   assert.deepEqual(bySegment.json.data, [{ segment: "agency", sales: 1 }, { segment: "blogger", sales: 2 }]);
 });
 
+test("active and selling partners are distinct counts, not sums of days", async () => {
+  const { program } = await fixtureReady;
+  const report = await api("GET", `/api/v1/reports/kpis?${RANGE}&group_by=program&program_id=${program.id}&metrics=sales,active_partners,selling_partners,avg_sales_per_partner`);
+  assert.deepEqual(report.json.data, [{
+    program_id: program.id, program_name: program.name, sales: 3, active_partners: 2, selling_partners: 2, avg_sales_per_partner: "165.25",
+  }]);
+});
+
 test("a rollup run twice gives the same numbers, and a rejection changes them after the next run", async () => {
   const { program, b, saleB } = await fixtureReady;
   const path = `/api/v1/reports/kpis?${RANGE}&group_by=partner&program_id=${program.id}&metrics=sales,revenue,commission`;

@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 use worker::Response;
 
 use super::Call;
-use crate::domain::kpi::{value, Bases};
+use crate::domain::kpi::{is_partner_metric, value, Bases};
 use crate::domain::report::{
-    day_of_index, local_midnight, offset_spans, Dims, Fact, ReportQuery, Row, MAX_DAYS,
+    day_of_index, local_midnight, offset_spans, Activity, Dims, Fact, ReportQuery, Row, MAX_DAYS,
 };
 use crate::domain::request_target::with_param;
 use crate::domain::time::{parse_date, rfc3339};
@@ -48,16 +48,35 @@ fn local_date(q: &ReportQuery, ms: i64) -> NaiveDate {
 async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
     let db = &call.store.db;
     let spans = offset_spans(q.timezone, q.from, q.to).map_err(bad_parameter)?;
-    let groups: Vec<&str> = q
+    let mut groups: Vec<&str> = q
         .group_by
         .iter()
         .copied()
         .filter(|g| !matches!(*g, "day" | "week" | "month"))
         .collect();
+    // Distinct partner counts need each partner's own rows, whatever the grouping.
+    let by_partner = q.metrics.iter().any(|m| is_partner_metric(m));
+    if by_partner && !groups.contains(&"partner") {
+        groups.push("partner");
+    }
     let mut facts = Vec::new();
     for row in reports::rollup_days(db, &spans, &groups, &q.filters).await? {
+        // kpis.md: active partners are approved ones; selling partners are any with a sale.
+        let activity = row
+            .dims
+            .partner_id
+            .clone()
+            .filter(|_| by_partner)
+            .map(|partner_id| Activity {
+                partner_id,
+                active: row.partner_status.as_deref() == Some("approved")
+                    && (row.clicks > 0
+                        || row.leads + row.qualified_leads + row.sales + row.refunds > 0),
+                selling: row.sales > 0,
+            });
         facts.push(Fact {
             day: day_of_index(row.local_day),
+            activity,
             dims: row.dims,
             bases: Bases {
                 clicks: row.clicks,
@@ -83,6 +102,7 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
             facts.push(Fact {
                 day: local_date(q, row.ts),
                 dims: row.dims,
+                activity: None,
                 bases: Bases {
                     new_customers: 1,
                     new_customer_revenue_cents: row.lifetime_revenue_cents,
@@ -104,6 +124,7 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
                     model: row.model,
                     ..Dims::default()
                 },
+                activity: None,
                 bases: Bases {
                     other_cost_cents: row.cents,
                     ..Bases::default()
