@@ -18,6 +18,7 @@ pub mod import;
 pub mod kpi;
 pub mod link;
 pub mod money;
+pub mod odata;
 pub mod outbound;
 pub mod partner;
 pub mod program;

@@ -50,6 +50,20 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
             webhooks::amocrm(&mut req, &env, query).await
         }
         ["webhooks", "amocrm"] => Err(ApiError::method_not_allowed()),
+        ["odata", rest @ ..] => {
+            let segments: Vec<&str> = std::iter::once("odata")
+                .chain(rest.iter().copied())
+                .collect();
+            admin::route(
+                &mut req,
+                &env,
+                origin(&url).to_owned(),
+                path,
+                query,
+                &segments,
+            )
+            .await
+        }
         ["healthz"] => Ok(respond::json(200, &serde_json::json!({"status": "ok"}))),
         _ => Err(ApiError::not_found("endpoint")),
     };

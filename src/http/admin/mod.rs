@@ -7,6 +7,7 @@ mod events;
 mod import;
 mod links;
 mod money;
+mod odata;
 mod outbound;
 mod partners;
 mod programs;
@@ -89,7 +90,8 @@ pub async fn route(
     let principal = super::auth::authenticate(req, env, &store.db, query).await?;
     let method = req.method();
     // BI keys read reports and nothing else.
-    let bi_readable = method == Method::Get && matches!(segments, ["reports", "kpis"]);
+    let bi_readable =
+        method == Method::Get && matches!(segments, ["reports", "kpis"] | ["odata", ..]);
     if principal == Principal::Bi && !bi_readable {
         return Err(ApiError::new(
             403,
@@ -149,6 +151,10 @@ pub async fn route(
         (["import", "clicks"], Method::Post) => import::clicks(&mut call).await,
         (["import", "conversions"], Method::Post) => import::conversions(&mut call).await,
         (["reports", "kpis"], Method::Get) => reports::kpis(&call).await,
+        (["odata"], Method::Get) => odata::service(&call).await,
+        (["odata", "$metadata"], Method::Get) => Ok(odata::metadata()),
+        (["odata", "DailyKpis"], Method::Get) => odata::daily_kpis(&call).await,
+        (["odata", "Partners"], Method::Get) => odata::partners(&call).await,
         (["rollups", "run"], Method::Post) => reports::run(&call).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
         (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,

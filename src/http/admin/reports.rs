@@ -45,7 +45,7 @@ fn local_date(q: &ReportQuery, ms: i64) -> NaiveDate {
         .map_or(q.from, |t| t.date_naive())
 }
 
-async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
+pub async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
     let db = &call.store.db;
     let spans = offset_spans(q.timezone, q.from, q.to).map_err(bad_parameter)?;
     let mut groups: Vec<&str> = q
@@ -135,7 +135,7 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
     Ok(facts)
 }
 
-fn json_row(q: &ReportQuery, row: &Row) -> Map<String, Value> {
+pub fn json_row(q: &ReportQuery, row: &Row) -> Map<String, Value> {
     let mut out = Map::new();
     for (column, group_value) in &row.groups {
         out.insert(
