@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDate};
 use serde_json::Value;
 use worker::Response;
 
-use super::reports::{facts, json_row};
+use super::reports::{json_row, rows_for};
 use super::Call;
 use crate::domain::odata::{parse_options, Clause, Literal, Op, Options, Refusal, PAGE_SIZE};
 use crate::domain::report::{ReportQuery, MAX_DAYS};
@@ -282,7 +282,7 @@ pub async fn daily_kpis(call: &Call<'_>) -> ApiResult<Response> {
         limit: usize::MAX,
         offset: 0,
     };
-    let rows = query.aggregate(facts(call, &query).await?);
+    let rows = rows_for(call, &query, options.skip > 0).await?;
     let entities = rows
         .iter()
         .map(|row| {

@@ -1,5 +1,9 @@
 //! `GET /api/v1/reports/kpis` and `POST /api/v1/rollups/run`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use chrono::{NaiveDate, TimeZone};
 use serde_json::{Map, Value};
 use worker::Response;
@@ -45,7 +49,7 @@ fn local_date(q: &ReportQuery, ms: i64) -> NaiveDate {
         .map_or(q.from, |t| t.date_naive())
 }
 
-pub async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
+async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
     let db = &call.store.db;
     let spans = offset_spans(q.timezone, q.from, q.to).map_err(bad_parameter)?;
     let mut groups: Vec<&str> = q
@@ -162,10 +166,64 @@ fn csv_cell(value: &Value) -> String {
     }
 }
 
+/// How long this isolate keeps a computed report for the pages that follow its first.
+const SNAPSHOT_MS: f64 = 60_000.0;
+const SNAPSHOTS_KEPT: usize = 8;
+
+/// Report key → (computed at, rows).
+type Snapshots = HashMap<String, (f64, Rc<Vec<Row>>)>;
+
+thread_local! {
+    static SNAPSHOTS: RefCell<Snapshots> = RefCell::new(HashMap::new());
+}
+
+/// The report's rows. A BI tool pages through a report in quick succession: the pages
+/// after the first come from a snapshot this isolate keeps for a minute (keyed by every
+/// parameter but the cursor), so paging costs one computation, not one per page, and the
+/// pages of one pull are consistent with each other.
+pub async fn rows_for(
+    call: &Call<'_>,
+    q: &ReportQuery,
+    later_page: bool,
+) -> ApiResult<Rc<Vec<Row>>> {
+    let key = format!(
+        "{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
+        q.from,
+        q.to,
+        q.group_by,
+        q.metrics,
+        q.filters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&"),
+        q.timezone.name(),
+        q.csv
+    );
+    let now = call.now as f64;
+    let cached = SNAPSHOTS.with_borrow(|s| {
+        s.get(&key)
+            .filter(|(at, _)| now - at < SNAPSHOT_MS)
+            .map(|(_, rows)| rows.clone())
+    });
+    if let (Some(rows), true) = (cached, later_page) {
+        return Ok(rows);
+    }
+    let rows = Rc::new(q.aggregate(facts(call, q).await?));
+    SNAPSHOTS.with_borrow_mut(|s| {
+        s.retain(|_, (at, _)| now - *at < SNAPSHOT_MS);
+        if s.len() >= SNAPSHOTS_KEPT {
+            s.clear();
+        }
+        s.insert(key, (now, rows.clone()));
+    });
+    Ok(rows)
+}
+
 /// `GET /api/v1/reports/kpis`.
 pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
     let q = ReportQuery::parse(|name| call.param(name)).map_err(bad_parameter)?;
-    let rows = q.aggregate(facts(call, &q).await?);
+    let rows = rows_for(call, &q, q.offset > 0).await?;
     let page: Vec<&Row> = rows.iter().skip(q.offset).take(q.limit).collect();
     let next = (q.offset + page.len() < rows.len()).then(|| {
         let query = with_param(
@@ -215,37 +273,51 @@ pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
 }
 
 /// `POST /api/v1/rollups/run?from=&to=`: marks the UTC days of `[from, to)` dirty and
-/// rolls up every dirty day now, with the same code as the cron.
+/// rolls up every dirty day now, with the same code as the cron. Without `from` and `to`
+/// it rolls up only the days already marked.
 pub async fn run(call: &Call<'_>) -> ApiResult<Response> {
-    let date = |name: &'static str| -> ApiResult<NaiveDate> {
-        let raw = call.param(name).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
-                format!("{name} is required (YYYY-MM-DD)"),
-            )
-            .with_field(name)
-        })?;
-        parse_date(&raw).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
-                format!("{name} must be a date YYYY-MM-DD"),
-            )
-            .with_field(name)
-        })
+    let date = |name: &'static str| -> ApiResult<Option<NaiveDate>> {
+        call.param(name)
+            .map(|raw| {
+                parse_date(&raw).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        format!("{name} must be a date YYYY-MM-DD"),
+                    )
+                    .with_field(name)
+                })
+            })
+            .transpose()
     };
-    let (from, to) = (date("from")?, date("to")?);
-    let days = (to - from).num_days();
-    if !(1..=MAX_DAYS).contains(&days) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("to must be 1 to {MAX_DAYS} days after from"),
-        )
-        .with_field("to"));
+    match (date("from")?, date("to")?) {
+        (None, None) => {}
+        (Some(from), Some(to)) => {
+            let days = (to - from).num_days();
+            if !(1..=MAX_DAYS).contains(&days) {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("to must be 1 to {MAX_DAYS} days after from"),
+                )
+                .with_field("to"));
+            }
+            let epoch = day_of_index(0);
+            let (first, last) = ((from - epoch).num_days(), (to - epoch).num_days());
+            // One more day on each side: a local day of any time zone overlaps its UTC neighbours.
+            rollups::mark_range(&call.store.db, first - 1, last + 1, call.now).await?;
+        }
+        (Some(_), None) => {
+            return Err(
+                ApiError::bad_request("invalid_parameter", "to is required with from")
+                    .with_field("to"),
+            )
+        }
+        (None, Some(_)) => {
+            return Err(
+                ApiError::bad_request("invalid_parameter", "from is required with to")
+                    .with_field("from"),
+            )
+        }
     }
-    let epoch = day_of_index(0);
-    let (first, last) = ((from - epoch).num_days(), (to - epoch).num_days());
-    // One more day on each side: a local day of any time zone overlaps its UTC neighbours.
-    rollups::mark_range(&call.store.db, first - 1, last + 1, call.now).await?;
     let mut rolled = 0;
     loop {
         let done = rollups::run(&call.store.db, 50).await?;
