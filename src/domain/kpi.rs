@@ -10,8 +10,10 @@ use serde_json::Value;
 use super::money::{format_money, from_cents};
 use super::Invalid;
 
-/// The base measures of one group and period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The base measures of one group and period (read straight from report queries, whose
+/// columns carry these names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct Bases {
     pub clicks: i64,
     pub unique_clicks: i64,

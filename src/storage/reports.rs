@@ -7,6 +7,7 @@ use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
+use crate::domain::kpi::Bases;
 use crate::domain::report::{Dims, OffsetSpan};
 
 /// Report filter → the column it constrains.
@@ -63,16 +64,8 @@ pub struct RollupRow {
     /// Present when grouped by partner.
     #[serde(default)]
     pub partner_status: Option<String>,
-    pub clicks: i64,
-    pub unique_clicks: i64,
-    pub bot_clicks: i64,
-    pub impressions: i64,
-    pub leads: i64,
-    pub qualified_leads: i64,
-    pub sales: i64,
-    pub refunds: i64,
-    pub revenue_cents: i64,
-    pub commission_cents: i64,
+    #[serde(flatten)]
+    pub bases: Bases,
 }
 
 const JOINS: &str = "LEFT JOIN programs pg ON pg.id = r.program_id \

@@ -74,27 +74,19 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
             .map(|partner_id| Activity {
                 partner_id,
                 active: row.partner_status.as_deref() == Some("approved")
-                    && (row.clicks > 0
-                        || row.leads + row.qualified_leads + row.sales + row.refunds > 0),
-                selling: row.sales > 0,
+                    && (row.bases.clicks > 0
+                        || row.bases.leads
+                            + row.bases.qualified_leads
+                            + row.bases.sales
+                            + row.bases.refunds
+                            > 0),
+                selling: row.bases.sales > 0,
             });
         facts.push(Fact {
             day: day_of_index(row.local_day),
             activity,
             dims: row.dims,
-            bases: Bases {
-                clicks: row.clicks,
-                unique_clicks: row.unique_clicks,
-                bot_clicks: row.bot_clicks,
-                impressions: row.impressions,
-                leads: row.leads,
-                qualified_leads: row.qualified_leads,
-                sales: row.sales,
-                refunds: row.refunds,
-                revenue_cents: row.revenue_cents,
-                commission_cents: row.commission_cents,
-                ..Bases::default()
-            },
+            bases: row.bases,
         });
     }
     if needs_customers(q) {
