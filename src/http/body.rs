@@ -1,27 +1,33 @@
-//! Reading JSON request bodies into the domain's body types, with errors that name the
-//! field: malformed JSON and unknown fields are `400`, wrong types and missing fields `422`.
+//! Reading request bodies: raw bytes under a size limit, and JSON into the domain's body
+//! types, with errors that name the field: malformed JSON and unknown fields are `400`,
+//! wrong types and missing fields `422`.
 
 use serde::de::DeserializeOwned;
 use worker::Request;
 
 use super::error::{ApiError, ApiResult};
 
-/// Bodies larger than this are refused before parsing.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Admin JSON bodies larger than this are refused before parsing.
+const MAX_JSON_BYTES: usize = 64 * 1024;
 
-pub async fn json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+/// The raw body, refused with `413` when it is larger than `max` bytes.
+pub async fn bytes(req: &mut Request, max: usize) -> ApiResult<Vec<u8>> {
     let bytes = req
         .bytes()
         .await
         .map_err(|_| ApiError::bad_request("invalid_body", "the request body could not be read"))?;
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > max {
         return Err(ApiError::new(
             413,
             "body_too_large",
-            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            format!("the request body is larger than {max} bytes"),
         ));
     }
-    parse(&bytes)
+    Ok(bytes)
+}
+
+pub async fn json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    parse(&bytes(req, MAX_JSON_BYTES).await?)
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use worker::{D1Database, Date, Env, Method, Request, Response};
 
 use super::auth::postback_master_key;
+use super::body;
 use super::error::{ApiError, ApiResult};
 use super::respond;
 use crate::domain::conversion::Postback;
@@ -72,18 +73,7 @@ async fn raw_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     if req.method() != Method::Post {
         return Ok(Vec::new());
     }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::bad_request("invalid_body", "the request body could not be read"))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            413,
-            "body_too_large",
-            "the postback body is larger than 16 KiB",
-        ));
-    }
-    Ok(body)
+    body::bytes(req, MAX_BODY_BYTES).await
 }
 
 /// The parameters of the query string and of a form or JSON body.

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use worker::{Date, Env, Request, Response};
 
+use super::body;
 use super::error::{ApiError, ApiResult};
 use super::respond;
 use crate::domain::amocrm::parse_leads;
@@ -47,17 +48,7 @@ pub async fn amocrm(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
             "this program has no AmoCRM mapping; create it with POST /api/v1/amocrm-mappings",
         )
     })?;
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::bad_request("invalid_body", "the request body could not be read"))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            413,
-            "body_too_large",
-            "the webhook body is larger than 256 KiB",
-        ));
-    }
+    let body = body::bytes(req, MAX_BODY_BYTES).await?;
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let now = Date::now().as_millis() as i64;
     let mut processed = Vec::new();

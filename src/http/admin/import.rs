@@ -13,6 +13,7 @@ use crate::domain::click::{visitor_hash, CapturedEvent, EventKind};
 use crate::domain::import::{click_line, conversion_line, ImportedClick, LinkRef, MAX_LINES};
 use crate::domain::time::utc_day;
 use crate::domain::user_agent::{classify, UserAgentInfo};
+use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::recording;
@@ -38,17 +39,7 @@ struct Answer {
 
 /// The non-empty lines of the body, numbered from 1.
 async fn lines(call: &mut Call<'_>) -> ApiResult<Vec<(usize, String)>> {
-    let body =
-        call.req.bytes().await.map_err(|_| {
-            ApiError::bad_request("invalid_body", "the request body could not be read")
-        })?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            413,
-            "body_too_large",
-            "an import request carries at most 8 MiB",
-        ));
-    }
+    let body = body::bytes(call.req, MAX_BODY_BYTES).await?;
     let text = String::from_utf8(body)
         .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8 text"))?;
     let lines: Vec<(usize, String)> = text
