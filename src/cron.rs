@@ -1,13 +1,14 @@
 //! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones,
 //! approves pending sales whose program's hold period is over, and queues the outbound
-//! postbacks due, and rolls up the days whose events changed. Every step is
+//! postbacks due, rolls up the days whose events changed and walks the partner journey
+//! forward. Every step is
 //! idempotent, so a missed or repeated run does no harm.
 
 use worker::Env;
 
 use crate::domain::time::utc_day;
-use crate::outbound;
 use crate::storage::{conversions, rollups, salts, DB_BINDING};
+use crate::{journey, outbound};
 
 const DAY_MS: i64 = 86_400_000;
 /// Dirty days one cron run rolls up; the rest wait for the next run.
@@ -39,9 +40,12 @@ pub async fn run(env: &Env, now: i64) {
     }
     // Also the safety net for deliveries an earlier dispatch could not queue.
     outbound::dispatch(env, &db, now).await;
-    match rollups::run(&db, ROLLUP_DAYS_PER_RUN).await {
+    match rollups::run(&db, ROLLUP_DAYS_PER_RUN, |_| false).await {
         Ok(days) if days > 0 => worker::console_log!("rolled up {days} days"),
         Ok(_) => {}
         Err(error) => worker::console_error!("rollup failed (the days stay marked): {error}"),
+    }
+    if let Err(error) = journey::run(&db, now).await {
+        worker::console_error!("partner journey failed (it reruns from the same day): {error}");
     }
 }

@@ -4,6 +4,7 @@
 //! - `storage`: every D1 statement and KV key.
 //! - `http`: the edge endpoints (redirect, pixel) and the admin API.
 //! - `recording`: attribution and commission of a conversion, over storage.
+//! - `journey`: the daily partner-journey stages, over storage.
 //! - `outbound`: approved conversions told to partners' own trackers.
 //! - `queue`, `cron`: the click queue consumer and the scheduled worker.
 
@@ -12,7 +13,11 @@ pub mod domain;
 #[cfg(target_arch = "wasm32")]
 mod cron;
 #[cfg(target_arch = "wasm32")]
+mod faults;
+#[cfg(target_arch = "wasm32")]
 mod http;
+#[cfg(target_arch = "wasm32")]
+mod journey;
 #[cfg(target_arch = "wasm32")]
 mod outbound;
 #[cfg(target_arch = "wasm32")]

@@ -8,6 +8,7 @@ use worker::{Env, Message, MessageBatch, MessageExt};
 
 use crate::domain::click::CapturedEvent;
 use crate::domain::user_agent::classify;
+use crate::faults;
 use crate::storage::{tracking, DB_BINDING};
 
 /// Writes the batch, then acknowledges it; on a storage failure retries the whole batch
@@ -46,7 +47,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         Err(error) => Err(error),
     };
     match written {
-        Ok(()) if fault_injection(env) == Some(REDELIVER_ONCE) => redeliver_once(&messages),
+        Ok(()) if faults::enabled(env, faults::REDELIVER_ONCE) => redeliver_once(&messages),
         Ok(()) => batch.ack_all(),
         Err(error) => {
             worker::console_error!(
@@ -58,19 +59,9 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     }
 }
 
-/// Test-only fault: with the variable `FAULT_INJECTION = "redeliver_once"`, every message
-/// is retried once after its batch was written, so the second delivery must change
-/// nothing. Never set in production.
-const FAULT_INJECTION_VAR: &str = "FAULT_INJECTION";
-const REDELIVER_ONCE: &str = "redeliver_once";
-
+// Messages this isolate already retried once (fault `redeliver_once`).
 thread_local! {
     static REDELIVERED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
-}
-
-fn fault_injection(env: &Env) -> Option<&'static str> {
-    let value = env.var(FAULT_INJECTION_VAR).ok()?.to_string();
-    (value == REDELIVER_ONCE).then_some(REDELIVER_ONCE)
 }
 
 fn redeliver_once(messages: &[Message<String>]) {

@@ -32,6 +32,14 @@ pub struct Bases {
     /// Distinct counts, set once a row's facts are gathered (they do not add up).
     pub active_partners: i64,
     pub selling_partners: i64,
+    /// Approved partners at the end of the row's period.
+    pub partners_total: i64,
+    /// Partners active in the period of equal length before the row's, and how many of
+    /// them are active in the row's period too.
+    pub previously_active_partners: i64,
+    pub retained_partners: i64,
+    /// Median hours from a lead to the first later response on its click.
+    pub response_time_hours_median: Option<Decimal>,
 }
 
 impl Bases {
@@ -92,14 +100,25 @@ pub const DERIVED_METRICS: &[&str] = &[
 
 /// Partner-network KPIs a report can add (not in the default set).
 pub const PARTNER_METRICS: &[&str] = &[
+    "partners_total",
     "active_partners",
     "selling_partners",
+    "partner_conversion",
+    "partner_retention",
     "avg_sales_per_partner",
+    "response_time_hours_median",
 ];
 
 /// Whether `metric` needs each partner's activity rather than sums.
 pub fn is_partner_metric(metric: &str) -> bool {
-    PARTNER_METRICS.contains(&metric)
+    matches!(
+        metric,
+        "active_partners"
+            | "selling_partners"
+            | "avg_sales_per_partner"
+            | "partner_conversion"
+            | "partner_retention"
+    )
 }
 
 /// Parses `metrics`: absent means every base measure and derived KPI.
@@ -187,6 +206,15 @@ pub fn value(name: &str, b: &Bases) -> Value {
         "active_partners" => b.active_partners.into(),
         "selling_partners" => b.selling_partners.into(),
         "avg_sales_per_partner" => money_ratio(revenue, count(b.selling_partners)),
+        "partners_total" => b.partners_total.into(),
+        "partner_conversion" => ratio(count(b.selling_partners), count(b.partners_total)),
+        "partner_retention" => ratio(
+            count(b.retained_partners),
+            count(b.previously_active_partners),
+        ),
+        "response_time_hours_median" => b
+            .response_time_hours_median
+            .map_or(Value::Null, |hours| ratio(hours, Decimal::ONE)),
         "ltv" => {
             if b.new_customers == 0 {
                 Value::Null
@@ -222,6 +250,10 @@ mod tests {
             new_customer_revenue_cents: 200_000,
             active_partners: 4,
             selling_partners: 3,
+            partners_total: 6,
+            previously_active_partners: 5,
+            retained_partners: 3,
+            response_time_hours_median: Some(Decimal::new(25, 1)),
         }
     }
 
@@ -250,6 +282,18 @@ mod tests {
         assert_eq!(v("active_partners"), 4);
         assert_eq!(v("selling_partners"), 3);
         assert_eq!(v("avg_sales_per_partner"), "533.31");
+        assert_eq!(v("partners_total"), 6);
+        assert_eq!(v("partner_conversion"), 0.5);
+        assert_eq!(v("partner_retention"), 0.6);
+        assert_eq!(v("response_time_hours_median"), 2.5);
+        let none = Bases::default();
+        for undefined in [
+            "partner_conversion",
+            "partner_retention",
+            "response_time_hours_median",
+        ] {
+            assert_eq!(value(undefined, &none), Value::Null, "{undefined}");
+        }
     }
 
     #[test]

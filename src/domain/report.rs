@@ -211,6 +211,22 @@ pub fn offset_spans(tz: Tz, from: NaiveDate, to: NaiveDate) -> Result<Vec<Offset
     Ok(spans)
 }
 
+/// The median of `ms` in hours (the mean of the middle two for an even count), exact.
+pub fn median_hours(ms: &mut [i64]) -> Option<rust_decimal::Decimal> {
+    use rust_decimal::Decimal;
+    if ms.is_empty() {
+        return None;
+    }
+    ms.sort_unstable();
+    let mid = ms.len() / 2;
+    let twice = if ms.len() % 2 == 1 {
+        2 * i128::from(ms[mid])
+    } else {
+        i128::from(ms[mid - 1]) + i128::from(ms[mid])
+    };
+    Some(Decimal::from_i128_with_scale(twice, 0) / Decimal::from(2 * HOUR_MS))
+}
+
 /// The day of local day index `n` (days since 1970-01-01).
 pub fn day_of_index(n: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + Duration::days(n)
@@ -357,6 +373,8 @@ pub struct Fact {
     /// For partner-network KPIs: the fact's partner, when approved, and whether it was
     /// active (a non-bot click or a counted conversion) and selling (a counted sale).
     pub activity: Option<Activity>,
+    /// For `response_time_hours_median`: a lead's milliseconds to its first response.
+    pub response_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -389,7 +407,11 @@ impl ReportQuery {
         columns
     }
 
-    fn group_values(&self, day: NaiveDate, dims: &Dims) -> Vec<(&'static str, Option<String>)> {
+    pub(crate) fn group_values(
+        &self,
+        day: NaiveDate,
+        dims: &Dims,
+    ) -> Vec<(&'static str, Option<String>)> {
         let mut values = Vec::new();
         for group in &self.group_by {
             match *group {
@@ -429,17 +451,59 @@ impl ReportQuery {
             .all(|g| matches!(*g, "day" | "week" | "month"))
     }
 
+    /// Whether rows are programs (and periods) only: then every program the filters allow
+    /// gets its rows, events or not, so a quiet program still shows its zeros and its
+    /// partner-network KPIs.
+    pub fn program_rows(&self) -> bool {
+        self.groups("program")
+            && self
+                .group_by
+                .iter()
+                .all(|g| matches!(*g, "day" | "week" | "month" | "program"))
+            && self
+                .filters
+                .iter()
+                .all(|(name, _)| matches!(*name, "program_id" | "model"))
+    }
+
+    /// Zero facts that give each of `programs` a row in every period of the range.
+    pub fn zero_facts(&self, programs: Vec<Dims>) -> Vec<Fact> {
+        let timed = self
+            .group_by
+            .iter()
+            .any(|g| matches!(*g, "day" | "week" | "month"));
+        let days: Vec<NaiveDate> = if timed {
+            self.from.iter_days().take_while(|d| *d < self.to).collect()
+        } else {
+            vec![self.from]
+        };
+        programs
+            .into_iter()
+            .flat_map(|dims| {
+                days.iter().map(move |day| Fact {
+                    day: *day,
+                    dims: dims.clone(),
+                    bases: Default::default(),
+                    activity: None,
+                    response_ms: None,
+                })
+            })
+            .collect()
+    }
+
     /// Sums facts into rows, sorted by their group values.
     pub fn aggregate(&self, facts: impl IntoIterator<Item = Fact>) -> Vec<Row> {
         use std::collections::BTreeMap;
         use std::collections::BTreeSet;
-        type Partners = (BTreeSet<String>, BTreeSet<String>);
-        let mut rows: BTreeMap<Vec<Option<String>>, (Row, Partners)> = BTreeMap::new();
+        /// What a row gathers beyond sums: its active and selling partners, response times.
+        type Distinct = (BTreeSet<String>, BTreeSet<String>, Vec<i64>);
+        let mut rows: BTreeMap<Vec<Option<String>>, (Row, Distinct)> = BTreeMap::new();
         let mut add = |groups: Vec<(&'static str, Option<String>)>,
                        bases: &super::kpi::Bases,
-                       activity: Option<&Activity>| {
+                       activity: Option<&Activity>,
+                       response_ms: Option<i64>| {
             let key: Vec<Option<String>> = groups.iter().map(|(_, v)| v.clone()).collect();
-            let (row, (active, selling)) = rows.entry(key).or_insert_with(|| {
+            let (row, (active, selling, responses)) = rows.entry(key).or_insert_with(|| {
                 (
                     Row {
                         groups,
@@ -449,6 +513,7 @@ impl ReportQuery {
                 )
             });
             row.bases.add(bases);
+            responses.extend(response_ms);
             if let Some(activity) = activity {
                 if activity.active {
                     active.insert(activity.partner_id.clone());
@@ -465,6 +530,7 @@ impl ReportQuery {
                     self.group_values(day, &Dims::default()),
                     &Default::default(),
                     None,
+                    None,
                 );
                 day += Duration::days(1);
             }
@@ -474,12 +540,14 @@ impl ReportQuery {
                 self.group_values(fact.day, &fact.dims),
                 &fact.bases,
                 fact.activity.as_ref(),
+                fact.response_ms,
             );
         }
         rows.into_values()
-            .map(|(mut row, (active, selling))| {
+            .map(|(mut row, (active, selling, mut responses))| {
                 row.bases.active_partners = active.len() as i64;
                 row.bases.selling_partners = selling.len() as i64;
+                row.bases.response_time_hours_median = median_hours(&mut responses);
                 row
             })
             .collect()
@@ -521,6 +589,7 @@ mod aggregate_tests {
                 active: clicks > 0,
                 selling: false,
             }),
+            response_ms: None,
         }
     }
 
@@ -546,6 +615,24 @@ mod aggregate_tests {
                 ("2026-11-16".into(), 0)
             ]
         );
+    }
+
+    #[test]
+    fn program_rows_exist_for_quiet_programs_in_every_period() {
+        let q = query("from=2026-11-01&to=2026-11-04&group_by=day,program");
+        assert!(q.program_rows());
+        let quiet = Dims {
+            program_id: Some("prg_q".into()),
+            program_name: Some("Quiet".into()),
+            ..Dims::default()
+        };
+        let rows = q.aggregate(q.zero_facts(vec![quiet.clone()]));
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.bases == Bases::default()));
+        let q = query("from=2026-11-01&to=2026-11-04&group_by=program");
+        assert_eq!(q.aggregate(q.zero_facts(vec![quiet])).len(), 1);
+        assert!(!query("from=2026-11-01&to=2026-11-04&group_by=program,partner").program_rows());
+        assert!(!query("from=2026-11-01&to=2026-11-04&group_by=program&country=DE").program_rows());
     }
 
     #[test]

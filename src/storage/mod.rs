@@ -6,6 +6,7 @@ pub mod conversions;
 pub mod costs;
 pub mod crm;
 mod d1;
+pub mod journey;
 pub mod links;
 pub mod outbound;
 pub mod partners;

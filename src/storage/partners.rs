@@ -1,9 +1,9 @@
 //! Partners in D1.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::{D1Database, D1PreparedStatement, Result};
 
-use super::{execute, first, page, Page};
+use super::{first, page, statement, Page};
 use crate::domain::cursor::Cursor;
 use crate::domain::partner::PartnerFields;
 
@@ -14,6 +14,12 @@ const INSERT: &str = "INSERT INTO partners (id, name, email, segment, tier, regi
 const SELECT_BY_ID: &str = "SELECT * FROM partners WHERE id = ?";
 const UPDATE: &str = "UPDATE partners SET name = ?, email = ?, segment = ?, tier = ?, region = ?, \
      status = ?, updated_at = ? WHERE id = ?";
+/// Records the partner's status at `?2` when it differs from the one in force before.
+const STATUS_CHANGE: &str = "INSERT INTO partner_status_changes (partner_id, at, status) \
+     SELECT ?1, ?2, ?3 WHERE ?3 IS NOT (SELECT status FROM partner_status_changes \
+       WHERE partner_id = ?1 ORDER BY at DESC LIMIT 1) ON CONFLICT DO NOTHING";
+const STATUS_HISTORY: &str =
+    "SELECT partner_id, at, status FROM partner_status_changes ORDER BY partner_id, at";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct PartnerRow {
@@ -29,7 +35,7 @@ pub struct PartnerRow {
 }
 
 pub async fn insert(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> Result<()> {
-    execute(
+    let insert = statement(
         db,
         INSERT,
         &[
@@ -43,9 +49,22 @@ pub async fn insert(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> R
             now.into(),
             now.into(),
         ],
+    )?;
+    let status = status_change(db, id, p, now)?;
+    db.batch(vec![insert, status]).await.map(drop)
+}
+
+fn status_change(
+    db: &D1Database,
+    id: &str,
+    p: &PartnerFields,
+    now: i64,
+) -> Result<D1PreparedStatement> {
+    statement(
+        db,
+        STATUS_CHANGE,
+        &[id.into(), now.into(), p.status.as_str().into()],
     )
-    .await
-    .map(drop)
 }
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<PartnerRow>> {
@@ -57,7 +76,7 @@ pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result
 }
 
 pub async fn update(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> Result<()> {
-    execute(
+    let update = statement(
         db,
         UPDATE,
         &[
@@ -70,7 +89,19 @@ pub async fn update(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> R
             now.into(),
             id.into(),
         ],
-    )
-    .await
-    .map(drop)
+    )?;
+    let status = status_change(db, id, p, now)?;
+    db.batch(vec![update, status]).await.map(drop)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusChangeRow {
+    pub partner_id: String,
+    pub at: i64,
+    pub status: String,
+}
+
+/// Every partner's status changes, oldest first.
+pub async fn status_history(db: &D1Database) -> Result<Vec<StatusChangeRow>> {
+    statement(db, STATUS_HISTORY, &[])?.all().await?.results()
 }

@@ -213,3 +213,85 @@ pub async fn costs(
         .await?
         .results::<CostDayRow>()
 }
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResponseRow {
+    pub ts: i64,
+    #[serde(flatten)]
+    pub dims: Dims,
+    pub response_ms: i64,
+}
+
+/// Every lead in `[start_ms, end_ms)` that has had a response: the first later
+/// qualified or sale conversion of the same click, or its own rejection.
+pub async fn lead_responses(
+    db: &D1Database,
+    start_ms: i64,
+    end_ms: i64,
+    filters: &[(&str, String)],
+) -> Result<Vec<ResponseRow>> {
+    let mut args = vec![
+        JsValue::from_f64(start_ms as f64),
+        JsValue::from_f64(end_ms as f64),
+    ];
+    let where_filters = filters_sql(filters, &mut args);
+    let sql = format!(
+        "WITH r AS (SELECT c.ts, c.program_id, c.partner_id, c.link_id, \
+           coalesce(c.country, '') AS country, coalesce(c.device, 'other') AS device, \
+           coalesce(c.utm_source, c.referrer_host, 'direct') AS source, \
+           (SELECT min(t) FROM (SELECT min(n.ts) AS t FROM conversions n \
+               WHERE n.click_id = c.click_id AND n.event IN ('qualified', 'sale') AND n.ts > c.ts \
+             UNION ALL SELECT c.updated_at WHERE c.status = 'rejected')) AS response_ts \
+           FROM conversions c WHERE c.event = 'lead' AND c.click_id IS NOT NULL \
+           AND c.ts >= ? AND c.ts < ?) \
+         SELECT r.ts, r.program_id, pg.name AS program_name, r.partner_id, pt.name AS partner_name, \
+           r.link_id, l.code AS link_code, r.country, r.device, r.source, pt.segment, pg.model, \
+           r.response_ts - r.ts AS response_ms \
+         FROM r {JOINS} WHERE r.response_ts IS NOT NULL{where_filters}"
+    );
+    db.prepare(sql)
+        .bind(&args)?
+        .all()
+        .await?
+        .results::<ResponseRow>()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PartnerRow {
+    pub id: String,
+    pub name: String,
+    pub segment: String,
+    pub status: String,
+    /// JSON arrays: `[[program_id, model], ...]` and `[link_id, ...]`.
+    pub programs: String,
+    pub links: String,
+}
+
+/// Every partner with the programs (and their models) it has links in, and its links.
+pub async fn partners(db: &D1Database) -> Result<Vec<PartnerRow>> {
+    const SQL: &str = "SELECT p.id, p.name, p.segment, p.status, \
+         (SELECT json_group_array(json_array(x.program_id, x.model)) FROM \
+           (SELECT DISTINCT l.program_id, pg.model FROM links l \
+             JOIN programs pg ON pg.id = l.program_id WHERE l.partner_id = p.id) x) AS programs, \
+         (SELECT json_group_array(l.id) FROM links l WHERE l.partner_id = p.id) AS links \
+         FROM partners p ORDER BY p.id";
+    db.prepare(SQL).all().await?.results::<PartnerRow>()
+}
+
+/// The programs `filters` allow (only `program_id` and `model` apply), as report dims.
+pub async fn programs(db: &D1Database, filters: &[(&str, String)]) -> Result<Vec<Dims>> {
+    let mut args = Vec::new();
+    let mut sql = String::from(
+        "SELECT id AS program_id, name AS program_name, model FROM programs WHERE true",
+    );
+    for (name, value) in filters {
+        let column = match *name {
+            "program_id" => "id",
+            "model" => "model",
+            _ => continue,
+        };
+        sql.push_str(&format!(" AND {column} = ?"));
+        args.push(JsValue::from_str(value));
+    }
+    db.prepare(sql).bind(&args)?.all().await?.results::<Dims>()
+}

@@ -73,16 +73,25 @@ struct Dirty {
     marked_at: i64,
 }
 
-/// Rolls up at most `max_days` dirty days, oldest first; answers how many.
-pub async fn run(db: &D1Database, max_days: u32) -> Result<usize> {
+/// A statement that always fails (test-only fault `rollup_crash_once`).
+const CRASH: &str = "INSERT INTO fault_injection_rollup_crash VALUES (1)";
+
+/// Rolls up at most `max_days` dirty days, oldest first; answers how many. When
+/// `crash(dirty_days)` says so, the second day's transaction fails midway (test only).
+pub async fn run(
+    db: &D1Database,
+    max_days: u32,
+    crash: impl FnOnce(usize) -> bool,
+) -> Result<usize> {
     let dirty = statement(db, DIRTY, &[max_days.into()])?
         .all()
         .await?
         .results::<Dirty>()?;
-    for Dirty { day, marked_at } in &dirty {
+    let crash_at = crash(dirty.len()).then_some(1);
+    for (i, Dirty { day, marked_at }) in dirty.iter().enumerate() {
         let (first_hour, end_hour) = (day * 24, (day + 1) * 24);
         let (start_ms, end_ms) = (day * DAY_MS, (day + 1) * DAY_MS);
-        db.batch(vec![
+        let mut batch = vec![
             statement(db, CLEAR_HOURS, &[first_hour.into(), end_hour.into()])?,
             statement(
                 db,
@@ -94,9 +103,16 @@ pub async fn run(db: &D1Database, max_days: u32) -> Result<usize> {
                     end_ms.into(),
                 ],
             )?,
+        ];
+        if crash_at == Some(i) {
+            batch.push(statement(db, CRASH, &[])?);
+        }
+        batch.extend([
             statement(db, UNMARK, &[(*day).into(), (*marked_at).into()])?,
-        ])
-        .await?;
+            // The journey walks activity forward: it recomputes from this day on.
+            super::journey::mark_statement(db, *day)?,
+        ]);
+        db.batch(batch).await?;
     }
     Ok(dirty.len())
 }

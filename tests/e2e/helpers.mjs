@@ -35,6 +35,19 @@ export async function api(method, path, body, { key = ADMIN_KEY, base = BASE, ra
   return { status: response.status, json, text, headers: response.headers };
 }
 
+/** Posts NDJSON `rows` (objects or raw lines) to an import endpoint; answers its JSON. */
+export async function ndjson(path, rows, { base = BASE } = {}) {
+  const body = rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n");
+  const response = await fetch(base + path, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/x-ndjson" },
+    body,
+  });
+  const json = await response.json();
+  if (response.status !== 200) throw new Error(`${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
 /** Creates a program, a partner and a link on `base`; answers their objects. */
 export async function seed({ base = BASE, destination = "https://shop.example/landing?ref=1", code, clickIdParam } = {}) {
   const program = await api(

@@ -2,19 +2,7 @@
 // including a DST day in America/New_York, out-of-order arrival and late conversions.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api, unique, GOOGLEBOT, CHROME, BASE } from "./helpers.mjs";
-
-async function ndjson(path, rows) {
-  const body = rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n");
-  const response = await fetch(BASE + path, {
-    method: "POST",
-    headers: { authorization: `Bearer ${process.env.ADMIN_API_KEY}`, "content-type": "application/x-ndjson" },
-    body,
-  });
-  const json = await response.json();
-  assert.equal(response.status, 200, JSON.stringify(json));
-  return json;
-}
+import { api, ndjson, unique, GOOGLEBOT, CHROME } from "./helpers.mjs";
 
 async function setup() {
   const program = (await api("POST", "/api/v1/programs", { name: unique("Imported"), currency: "USD", model: "referral" })).json;

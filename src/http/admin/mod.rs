@@ -90,8 +90,8 @@ pub async fn route(
     let principal = super::auth::authenticate(req, env, &store.db, query).await?;
     let method = req.method();
     // BI keys read reports and nothing else.
-    let bi_readable =
-        method == Method::Get && matches!(segments, ["reports", "kpis"] | ["odata", ..]);
+    let bi_readable = method == Method::Get
+        && matches!(segments, ["reports", "kpis" | "partners"] | ["odata", ..]);
     if principal == Principal::Bi && !bi_readable {
         return Err(ApiError::new(
             403,
@@ -151,6 +151,7 @@ pub async fn route(
         (["import", "clicks"], Method::Post) => import::clicks(&mut call).await,
         (["import", "conversions"], Method::Post) => import::conversions(&mut call).await,
         (["reports", "kpis"], Method::Get) => reports::kpis(&call).await,
+        (["reports", "partners"], Method::Get) => reports::partners(&call).await,
         (["odata"], Method::Get) => odata::service(&call).await,
         (["odata", "$metadata"], Method::Get) => Ok(odata::metadata()),
         (["odata", "DailyKpis"], Method::Get) => odata::daily_kpis(&call).await,

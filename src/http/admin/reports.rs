@@ -9,16 +9,20 @@ use serde_json::{Map, Value};
 use worker::Response;
 
 use super::Call;
+use crate::domain::journey::{Stage, StatusHistory, DAY_MS, STAGES};
 use crate::domain::kpi::{is_partner_metric, value, Bases};
+use crate::domain::network::PartnerFacts;
+use crate::domain::partner::PartnerStatus;
 use crate::domain::report::{
     day_of_index, local_midnight, offset_spans, Activity, Dims, Fact, ReportQuery, Row, MAX_DAYS,
 };
 use crate::domain::request_target::with_param;
 use crate::domain::time::{parse_date, rfc3339};
 use crate::domain::Invalid;
+use crate::faults;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
-use crate::storage::{reports, rollups};
+use crate::storage::{journey, partners, reports, rollups};
 
 /// Report parameters are query parameters: a bad one is a `400` naming it.
 fn bad_parameter(invalid: Invalid) -> ApiError {
@@ -49,9 +53,11 @@ fn local_date(q: &ReportQuery, ms: i64) -> NaiveDate {
         .map_or(q.from, |t| t.date_naive())
 }
 
-async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
+/// The report's facts; with `since` before the range, the rollup facts of
+/// `[since, from)` too (partner activity for retention), which the caller keeps apart.
+async fn facts(call: &Call<'_>, q: &ReportQuery, since: NaiveDate) -> ApiResult<Vec<Fact>> {
     let db = &call.store.db;
-    let spans = offset_spans(q.timezone, q.from, q.to).map_err(bad_parameter)?;
+    let spans = offset_spans(q.timezone, since, q.to).map_err(bad_parameter)?;
     let mut groups: Vec<&str> = q
         .group_by
         .iter()
@@ -87,13 +93,25 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
             activity,
             dims: row.dims,
             bases: row.bases,
+            response_ms: None,
         });
     }
+    let (start, end) = (
+        local_midnight(q.timezone, q.from),
+        local_midnight(q.timezone, q.to),
+    );
+    if q.metrics.contains(&"response_time_hours_median") {
+        for row in reports::lead_responses(db, start, end, &q.filters).await? {
+            facts.push(Fact {
+                day: local_date(q, row.ts),
+                dims: row.dims,
+                bases: Bases::default(),
+                activity: None,
+                response_ms: Some(row.response_ms),
+            });
+        }
+    }
     if needs_customers(q) {
-        let (start, end) = (
-            local_midnight(q.timezone, q.from),
-            local_midnight(q.timezone, q.to),
-        );
         for row in reports::new_customers(db, start, end, &q.filters).await? {
             facts.push(Fact {
                 day: local_date(q, row.ts),
@@ -104,6 +122,7 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
                     new_customer_revenue_cents: row.lifetime_revenue_cents,
                     ..Bases::default()
                 },
+                response_ms: None,
             });
         }
     }
@@ -125,10 +144,67 @@ async fn facts(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Fact>> {
                     other_cost_cents: row.cents,
                     ..Bases::default()
                 },
+                response_ms: None,
             });
         }
     }
     Ok(facts)
+}
+
+/// Every partner with its status history, programs and links (for `partners_total`).
+async fn partner_facts(call: &Call<'_>) -> ApiResult<Vec<PartnerFacts>> {
+    let db = &call.store.db;
+    let mut histories: HashMap<String, StatusHistory> = HashMap::new();
+    for change in partners::status_history(db).await? {
+        if let Ok(status) = PartnerStatus::parse(&change.status) {
+            histories
+                .entry(change.partner_id)
+                .or_default()
+                .0
+                .push((change.at, status));
+        }
+    }
+    Ok(reports::partners(db)
+        .await?
+        .into_iter()
+        .map(|row| PartnerFacts {
+            history: histories.remove(&row.id).unwrap_or_default(),
+            programs: serde_json::from_str(&row.programs).unwrap_or_default(),
+            links: serde_json::from_str(&row.links).unwrap_or_default(),
+            id: row.id,
+            segment: row.segment,
+        })
+        .collect())
+}
+
+/// Computes the report's rows: sums and distinct counts per row, then the KPIs that
+/// look beyond a row's own facts (retention, partners at the period's end).
+async fn compute(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Row>> {
+    let wants = |metric: &str| q.metrics.contains(&metric);
+    let retention = wants("partner_retention");
+    let since = if retention {
+        q.from - (q.to - q.from)
+    } else {
+        q.from
+    };
+    let mut all = facts(call, q, since).await?;
+    if q.program_rows() {
+        all.extend(q.zero_facts(reports::programs(&call.store.db, &q.filters).await?));
+    }
+    let (earlier, in_range): (Vec<Fact>, Vec<Fact>) = all.into_iter().partition(|f| f.day < q.from);
+    let mut rows;
+    if retention {
+        rows = q.aggregate(in_range.iter().cloned());
+        let mut activity = earlier;
+        activity.extend(in_range.into_iter().filter(|f| f.activity.is_some()));
+        q.count_retention(&mut rows, &activity);
+    } else {
+        rows = q.aggregate(in_range);
+    }
+    if wants("partners_total") || wants("partner_conversion") {
+        q.count_partners_total(&mut rows, &partner_facts(call).await?);
+    }
+    Ok(rows)
 }
 
 pub fn json_row(q: &ReportQuery, row: &Row) -> Map<String, Value> {
@@ -201,7 +277,7 @@ pub async fn rows_for(
     if let (Some(rows), true) = (cached, later_page) {
         return Ok(rows);
     }
-    let rows = Rc::new(q.aggregate(facts(call, q).await?));
+    let rows = Rc::new(compute(call, q).await?);
     SNAPSHOTS.with_borrow_mut(|s| {
         s.retain(|_, (at, _)| now - *at < SNAPSHOT_MS);
         if s.len() >= SNAPSHOTS_KEPT {
@@ -212,12 +288,16 @@ pub async fn rows_for(
     Ok(rows)
 }
 
-/// `GET /api/v1/reports/kpis`.
-pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
-    let q = ReportQuery::parse(|name| call.param(name)).map_err(bad_parameter)?;
-    let rows = rows_for(call, &q, q.offset > 0).await?;
-    let page: Vec<&Row> = rows.iter().skip(q.offset).take(q.limit).collect();
-    let next = (q.offset + page.len() < rows.len()).then(|| {
+/// One page of a report as JSON (`data`, `next`, `meta`) or CSV (the next page in a
+/// `Link` header), with the same columns on every row and page.
+fn table(
+    call: &Call<'_>,
+    q: &ReportQuery,
+    columns: &[&str],
+    total: usize,
+    page: Vec<Map<String, Value>>,
+) -> Response {
+    let next = (q.offset + page.len() < total).then(|| {
         let query = with_param(
             &call.query,
             "cursor",
@@ -225,12 +305,10 @@ pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
         );
         format!("{}{}?{}", call.origin, call.path, query)
     });
-    let columns = q.columns();
     if q.csv {
         let mut csv = columns.join(",");
         csv.push('\n');
-        for row in page {
-            let values = json_row(&q, row);
+        for values in &page {
             let cells: Vec<String> = columns
                 .iter()
                 .map(|c| csv_cell(values.get(*c).unwrap_or(&Value::Null)))
@@ -244,14 +322,10 @@ pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
         if let Some(link) = link.as_deref() {
             headers.push(("link", link));
         }
-        return Ok(respond::with_headers(200, csv.into_bytes(), &headers));
+        return respond::with_headers(200, csv.into_bytes(), &headers);
     }
-    let data: Vec<Value> = page
-        .iter()
-        .map(|row| Value::Object(json_row(&q, row)))
-        .collect();
     let body = serde_json::json!({
-        "data": data,
+        "data": page,
         "next": next,
         "meta": {
             "from": q.from.to_string(),
@@ -261,7 +335,161 @@ pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
             "columns": columns,
         },
     });
-    Ok(respond::json(200, &body))
+    respond::json(200, &body)
+}
+
+/// `GET /api/v1/reports/kpis`.
+pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
+    let q = ReportQuery::parse(|name| call.param(name)).map_err(bad_parameter)?;
+    let rows = rows_for(call, &q, q.offset > 0).await?;
+    let page = rows
+        .iter()
+        .skip(q.offset)
+        .take(q.limit)
+        .map(|row| json_row(&q, row))
+        .collect();
+    Ok(table(call, &q, &q.columns(), rows.len(), page))
+}
+
+/// The columns of `/api/v1/reports/partners` before its metrics.
+const PARTNER_COLUMNS: &[&str] = &[
+    "partner_id",
+    "partner_name",
+    "partner_status",
+    "segment",
+    "stage",
+    "stage_since",
+    "days_in_stage",
+    "risk",
+    "activity_last_14d",
+    "activity_prev_14d",
+    "days_since_activity",
+    "days_applied",
+    "days_approved",
+    "days_first_click",
+    "days_first_conversion",
+    "days_active",
+    "days_at_risk",
+    "days_churned",
+];
+
+/// `GET /api/v1/reports/partners`: one row per partner (every partner the filters
+/// allow, activity or not): its KPIs over the range, and its journey stage on the
+/// range's last day (or today, when the range runs into the future) with the days spent
+/// in each stage up to then.
+pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
+    if let Some(group_by) = call.param("group_by").filter(|g| g != "partner") {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("rows of this report are partners; group_by is 'partner' or absent, not '{group_by}'"),
+        )
+        .with_field("group_by"));
+    }
+    let stage = call
+        .param("stage")
+        .map(|raw| Stage::parse(&raw))
+        .transpose()
+        .map_err(bad_parameter)?;
+    let mut q = ReportQuery::parse(|name| (name != "group_by").then(|| call.param(name)).flatten())
+        .map_err(bad_parameter)?;
+    q.group_by = vec!["partner"];
+    let db = &call.store.db;
+    let rows = rows_for(call, &q, q.offset > 0).await?;
+    let kpis: HashMap<&str, &Bases> = rows
+        .iter()
+        .filter_map(|row| {
+            let id = row
+                .groups
+                .iter()
+                .find(|(c, _)| *c == "partner_id")?
+                .1
+                .as_deref()?;
+            Some((id, &row.bases))
+        })
+        .collect();
+    let today = call.now.div_euclid(DAY_MS);
+    let as_of = ((q.to - day_of_index(0)).num_days() - 1).min(today);
+    let stages: HashMap<String, journey::StageRow> = journey::stages_on(db, as_of)
+        .await?
+        .into_iter()
+        .map(|row| (row.partner_id.clone(), row))
+        .collect();
+    let mut stage_days: HashMap<(String, String), i64> = HashMap::new();
+    for row in journey::days_per_stage(db, as_of).await? {
+        stage_days.insert((row.partner_id, row.stage), row.days);
+    }
+    let filters: Vec<(&str, &str)> = q
+        .filters
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let empty = Bases::default();
+    let mut out = Vec::new();
+    for partner in reports::partners(db).await? {
+        let facts = PartnerFacts {
+            id: partner.id.clone(),
+            segment: partner.segment.clone(),
+            programs: serde_json::from_str(&partner.programs).unwrap_or_default(),
+            links: serde_json::from_str(&partner.links).unwrap_or_default(),
+            ..PartnerFacts::default()
+        };
+        if !facts.belongs(&filters) {
+            continue;
+        }
+        let current = stages.get(&partner.id);
+        if stage.is_some_and(|s| current.map(|c| c.stage.as_str()) != Some(s.as_str())) {
+            continue;
+        }
+        let mut row = Map::new();
+        let mut put = |column: &str, value: Value| {
+            row.insert(column.to_owned(), value);
+        };
+        put("partner_id", partner.id.clone().into());
+        put("partner_name", partner.name.into());
+        put("partner_status", partner.status.into());
+        put("segment", partner.segment.into());
+        put("stage", current.map(|c| c.stage.clone()).into());
+        put(
+            "stage_since",
+            current
+                .map(|c| day_of_index(c.since_day).to_string())
+                .into(),
+        );
+        put(
+            "days_in_stage",
+            current.map(|c| as_of - c.since_day + 1).into(),
+        );
+        put("risk", current.and_then(|c| c.risk.clone()).into());
+        put("activity_last_14d", current.map(|c| c.last_14).into());
+        put("activity_prev_14d", current.map(|c| c.prev_14).into());
+        put(
+            "days_since_activity",
+            current
+                .and_then(|c| c.last_active_day)
+                .map(|d| as_of - d)
+                .into(),
+        );
+        for s in STAGES {
+            let days = stage_days
+                .get(&(partner.id.clone(), s.as_str().to_owned()))
+                .copied()
+                .unwrap_or(0);
+            put(&format!("days_{}", s.as_str()), days.into());
+        }
+        let bases = kpis.get(partner.id.as_str()).copied().unwrap_or(&empty);
+        for metric in &q.metrics {
+            put(metric, value(metric, bases));
+        }
+        out.push(row);
+    }
+    let columns: Vec<&str> = PARTNER_COLUMNS
+        .iter()
+        .chain(q.metrics.iter())
+        .copied()
+        .collect();
+    let total = out.len();
+    let page = out.into_iter().skip(q.offset).take(q.limit).collect();
+    Ok(table(call, &q, &columns, total, page))
 }
 
 /// `POST /api/v1/rollups/run?from=&to=`: marks the UTC days of `[from, to)` dirty and
@@ -312,14 +540,18 @@ pub async fn run(call: &Call<'_>) -> ApiResult<Response> {
     }
     let mut rolled = 0;
     loop {
-        let done = rollups::run(&call.store.db, 50).await?;
+        let done = rollups::run(&call.store.db, 50, |dirty| {
+            faults::rollup_crash(call.env, dirty)
+        })
+        .await?;
         rolled += done;
         if done < 50 {
             break;
         }
     }
+    let partner_days = crate::journey::run(&call.store.db, call.now).await?;
     Ok(respond::json(
         200,
-        &serde_json::json!({ "days_rolled_up": rolled }),
+        &serde_json::json!({ "days_rolled_up": rolled, "partner_days": partner_days }),
     ))
 }

@@ -1,0 +1,88 @@
+//! The daily partner-journey run (cron and `POST /api/v1/rollups/run`): walks every
+//! partner's stage forward from the first day whose activity may have changed, over the
+//! rollups, and stores one row per partner and day.
+//!
+//! The next run starts at today (today's stage is provisional until the day ends), or
+//! earlier when a rollup rebuilt an older day. A run reads the counters stored for the
+//! day before its first day, so its cost follows the days it recomputes, not history.
+
+use std::collections::HashMap;
+
+use worker::{D1Database, Result};
+
+use crate::domain::journey::{
+    walk, Activity, Carry, DayStage, StatusHistory, DAY_MS, LOOKBACK_DAYS,
+};
+use crate::domain::partner::PartnerStatus;
+use crate::storage::{journey, partners};
+
+/// Recomputes the stages from the progress mark through today; answers how many
+/// partner-days it wrote.
+pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
+    let today = now.div_euclid(DAY_MS);
+    let progress = journey::progress(db).await?;
+    let start = match progress.next_day {
+        Some(day) => day,
+        None => match journey::first_day(db).await? {
+            Some(day) => day,
+            None => return Ok(0),
+        },
+    }
+    .min(today);
+
+    let mut histories: HashMap<String, StatusHistory> = HashMap::new();
+    for change in partners::status_history(db).await? {
+        if let Ok(status) = PartnerStatus::parse(&change.status) {
+            histories
+                .entry(change.partner_id)
+                .or_default()
+                .0
+                .push((change.at, status));
+        }
+    }
+    let carries: HashMap<String, Carry> = journey::carries(db, start - 1)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let carry = Carry {
+                conversion_days: row.conversion_days,
+                clicked: row.clicked != 0,
+                last_active_day: row.last_active_day,
+            };
+            (row.partner_id, carry)
+        })
+        .collect();
+    let mut activity: HashMap<String, Activity> = HashMap::new();
+    for row in journey::activity(db, start - LOOKBACK_DAYS, today + 1).await? {
+        activity
+            .entry(row.partner_id)
+            .or_default()
+            .insert(row.day, (row.clicks, row.conversions));
+    }
+
+    let empty = Activity::new();
+    let mut rows: Vec<(&str, DayStage)> = Vec::new();
+    for (partner, history) in &histories {
+        let partner_activity = activity.get(partner).unwrap_or(&empty);
+        let (first, carry) = match carries.get(partner) {
+            Some(carry) => (start, *carry),
+            None => {
+                // A partner's journey begins on its creation day, or on its first
+                // activity when imported history is older.
+                let created = history
+                    .0
+                    .first()
+                    .map_or(today, |(at, _)| at.div_euclid(DAY_MS));
+                let first_active = partner_activity.keys().min().copied().unwrap_or(today);
+                (created.min(first_active).max(start), Carry::default())
+            }
+        };
+        rows.extend(
+            walk(first, today + 1, carry, partner_activity, history)
+                .into_iter()
+                .map(|day| (partner.as_str(), day)),
+        );
+    }
+    journey::replace(db, start, &rows, progress.marks, today).await?;
+    Ok(rows.len())
+}

@@ -1,0 +1,165 @@
+//! The partner journey in D1: the daily stage rows, the activity they are walked from
+//! (rollup hours summed per partner and UTC day), and the progress mark that says from
+//! which day the next run recomputes.
+
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, Result};
+
+use super::{first, statement};
+use crate::domain::journey::DayStage;
+
+const PROGRESS: &str = "SELECT next_day, marks FROM journey_progress WHERE id = 1";
+/// Moves the next run's first day back to `?1` (a NULL next day already means "all").
+const MARK: &str = "UPDATE journey_progress SET marks = marks + 1, \
+     next_day = CASE WHEN next_day IS NULL THEN NULL ELSE min(next_day, ?1) END WHERE id = 1";
+/// Sets the next run's first day, unless a mark came in since `marks` was read.
+const ADVANCE: &str = "UPDATE journey_progress SET next_day = ?1 WHERE id = 1 AND marks = ?2";
+const FIRST_DAY: &str = "SELECT min(day) AS day FROM ( \
+     SELECT min(hour) / 24 AS day FROM rollup_hourly \
+     UNION ALL SELECT min(at) / 86400000 FROM partner_status_changes)";
+const CARRIES: &str = "SELECT partner_id, conversion_days, clicked, last_active_day \
+     FROM partner_stage_days WHERE day = ?";
+const ACTIVITY: &str = "SELECT partner_id, hour / 24 AS day, sum(clicks) AS clicks, \
+     sum(leads + qualified_leads + sales + refunds) AS conversions FROM rollup_hourly \
+     WHERE hour >= ?1 * 24 AND hour < ?2 * 24 GROUP BY partner_id, hour / 24 \
+     HAVING sum(clicks) + sum(leads + qualified_leads + sales + refunds) > 0";
+const CLEAR_FROM: &str = "DELETE FROM partner_stage_days WHERE day >= ?";
+/// Inserts the rows of a JSON array of arrays (one bound parameter for many rows).
+const INSERT_JSON: &str = "INSERT INTO partner_stage_days (partner_id, day, stage, risk, \
+     conversion_days, clicked, last_active_day, last_14, prev_14) \
+     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
+       json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+       json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]') \
+     FROM json_each(?)";
+const ROWS_PER_INSERT: usize = 500;
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Progress {
+    pub next_day: Option<i64>,
+    pub marks: i64,
+}
+
+pub async fn progress(db: &D1Database) -> Result<Progress> {
+    Ok(first(db, PROGRESS, &[]).await?.unwrap_or(Progress {
+        next_day: None,
+        marks: 0,
+    }))
+}
+
+/// The statement that makes the next run start at `day` or earlier.
+pub fn mark_statement(db: &D1Database, day: i64) -> Result<D1PreparedStatement> {
+    statement(db, MARK, &[day.into()])
+}
+
+/// The first day anything happened: the earliest rollup hour or partner status.
+pub async fn first_day(db: &D1Database) -> Result<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Day {
+        day: Option<i64>,
+    }
+    Ok(first::<Day>(db, FIRST_DAY, &[]).await?.and_then(|d| d.day))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CarryRow {
+    pub partner_id: String,
+    pub conversion_days: i64,
+    pub clicked: i64,
+    pub last_active_day: Option<i64>,
+}
+
+/// Every partner's counters at the end of `day`.
+pub async fn carries(db: &D1Database, day: i64) -> Result<Vec<CarryRow>> {
+    statement(db, CARRIES, &[day.into()])?
+        .all()
+        .await?
+        .results()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActivityRow {
+    pub partner_id: String,
+    pub day: i64,
+    pub clicks: i64,
+    pub conversions: i64,
+}
+
+/// Non-bot clicks and counted conversions per partner and UTC day in `[from, to)`,
+/// days without either left out.
+pub async fn activity(db: &D1Database, from: i64, to: i64) -> Result<Vec<ActivityRow>> {
+    statement(db, ACTIVITY, &[from.into(), to.into()])?
+        .all()
+        .await?
+        .results()
+}
+
+/// Replaces every stage row from `start` on with `rows` in one transaction, and moves the
+/// next run's first day to `next_day` unless a mark came in after `marks` was read.
+pub async fn replace(
+    db: &D1Database,
+    start: i64,
+    rows: &[(&str, DayStage)],
+    marks: i64,
+    next_day: i64,
+) -> Result<()> {
+    let mut batch = vec![statement(db, CLEAR_FROM, &[start.into()])?];
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(partner, d)| {
+                serde_json::json!([
+                    partner,
+                    d.day,
+                    d.stage.as_str(),
+                    d.risk.map(|r| r.as_str()),
+                    d.carry.conversion_days,
+                    i64::from(d.carry.clicked),
+                    d.carry.last_active_day,
+                    d.last_14,
+                    d.prev_14,
+                ])
+            })
+            .collect();
+        let json = serde_json::Value::Array(json).to_string();
+        batch.push(statement(db, INSERT_JSON, &[json.as_str().into()])?);
+    }
+    batch.push(statement(db, ADVANCE, &[next_day.into(), marks.into()])?);
+    db.batch(batch).await.map(drop)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StageRow {
+    pub partner_id: String,
+    pub stage: String,
+    pub risk: Option<String>,
+    pub last_active_day: Option<i64>,
+    pub last_14: i64,
+    pub prev_14: i64,
+    /// The first day of the stretch of this stage that includes the row's day.
+    pub since_day: i64,
+}
+
+/// Each partner's stage on `day`, with the day its current stretch in that stage began.
+pub async fn stages_on(db: &D1Database, day: i64) -> Result<Vec<StageRow>> {
+    const SQL: &str = "SELECT s.partner_id, s.stage, s.risk, s.last_active_day, s.last_14, \
+         s.prev_14, coalesce((SELECT max(o.day) + 1 FROM partner_stage_days o \
+           WHERE o.partner_id = s.partner_id AND o.day < ?1 AND o.stage != s.stage), \
+           (SELECT min(f.day) FROM partner_stage_days f WHERE f.partner_id = s.partner_id)) \
+           AS since_day \
+         FROM partner_stage_days s WHERE s.day = ?1";
+    statement(db, SQL, &[day.into()])?.all().await?.results()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StageDaysRow {
+    pub partner_id: String,
+    pub stage: String,
+    pub days: i64,
+}
+
+/// Days each partner spent in each stage up to and including `day`.
+pub async fn days_per_stage(db: &D1Database, day: i64) -> Result<Vec<StageDaysRow>> {
+    const SQL: &str = "SELECT partner_id, stage, count(*) AS days FROM partner_stage_days \
+         WHERE day <= ? GROUP BY partner_id, stage";
+    statement(db, SQL, &[day.into()])?.all().await?.results()
+}
