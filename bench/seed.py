@@ -32,6 +32,10 @@ for p in range(partners):
         (f"ptn_{p}", f"Partner {p}", start, start),
     )
     db.execute(
+        "INSERT INTO partner_status_changes (partner_id, at, status) VALUES (?, ?, 'approved')",
+        (f"ptn_{p}", start),
+    )
+    db.execute(
         "INSERT INTO links (id, code, program_id, partner_id, destination, status, created_at, updated_at) "
         "VALUES (?, ?, 'prg_bench', ?, 'https://shop.example/', 'active', ?, ?)",
         (f"lnk_{p}", f"bench-{p}", f"ptn_{p}", start, start),

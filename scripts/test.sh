@@ -51,6 +51,9 @@ for p in "$port" "$fault_port"; do
 done
 
 say "end-to-end tests"
+# RUNTIME_STATE_DIR: the main runtime's local D1, KV and queue files, which the at-rest
+# test reads for plaintext addresses and secrets.
 BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" \
-    ADMIN_API_KEY="$ADMIN_API_KEY" \
+    ADMIN_API_KEY="$ADMIN_API_KEY" POSTBACK_SECRET_KEY="$POSTBACK_SECRET_KEY" \
+    RUNTIME_STATE_DIR="$STATE/main/v3" \
     node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs

@@ -45,6 +45,9 @@ pub async fn run(env: &Env, now: i64) {
         Ok(_) => {}
         Err(error) => worker::console_error!("rollup failed (the days stay marked): {error}"),
     }
+    if let Err(error) = crate::http::throttle::forget_old(&db, now).await {
+        worker::console_error!("forgetting old credential failures failed: {error}");
+    }
     if let Err(error) = journey::run(&db, now).await {
         worker::console_error!("partner journey failed (it reruns from the same day): {error}");
     }

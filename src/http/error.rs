@@ -13,6 +13,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds for a `Retry-After` header (`429`).
+    pub retry_after: Option<i64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -24,6 +26,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -34,6 +37,13 @@ impl ApiError {
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(401, "unauthorized", message)
+    }
+
+    pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: i64) -> Self {
+        Self {
+            retry_after: Some(retry_after_seconds),
+            ..Self::new(429, "too_many_requests", message)
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -79,7 +89,14 @@ impl ApiError {
                 field: self.field.as_deref(),
             },
         };
-        super::respond::json(self.status, &body)
+        let mut response = super::respond::json(self.status, &body);
+        if let Some(seconds) = self.retry_after {
+            // Setting a header on a fresh response cannot fail.
+            let _ = response
+                .headers_mut()
+                .set("retry-after", &seconds.to_string());
+        }
+        response
     }
 }
 

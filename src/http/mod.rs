@@ -8,6 +8,7 @@ pub mod error;
 mod outbox;
 mod postback;
 mod respond;
+pub mod throttle;
 mod webhooks;
 
 use worker::{Context, Env, Method, Request, Response};

@@ -7,7 +7,7 @@ use worker::{D1Database, Date, Env, Method, Request, Response};
 use super::auth::postback_master_key;
 use super::body;
 use super::error::{ApiError, ApiResult};
-use super::respond;
+use super::{respond, throttle};
 use crate::domain::conversion::Postback;
 use crate::domain::ids::sha256_hex;
 use crate::domain::money::{format_money, from_cents};
@@ -50,17 +50,20 @@ pub async fn handle(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
     let postback = Postback::parse(&pairs)?;
     let db = env.d1(DB_BINDING)?;
     let signature = req.headers().get(SIGNATURE_HEADER).ok().flatten();
-    let program = match signature {
-        Some(signature) => {
-            let signed = if req.method() == Method::Post {
-                body.as_slice()
-            } else {
-                query.as_bytes()
-            };
-            authenticate_signed(env, &db, &pairs, &postback, signed, &signature).await?
-        }
-        None => authenticate(&db, &postback).await?,
+    let signed = if req.method() == Method::Post {
+        body.as_slice()
+    } else {
+        query.as_bytes()
     };
+    let program = throttle::guard(req, env, &db, async {
+        match signature {
+            Some(signature) => {
+                authenticate_signed(env, &db, &pairs, &postback, signed, &signature).await
+            }
+            None => authenticate(&db, &postback).await,
+        }
+    })
+    .await?;
     let now = Date::now().as_millis() as i64;
     let outcome = recording::record(&db, &program, &postback, now).await?;
     if outcome.row.status == "approved" {

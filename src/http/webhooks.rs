@@ -10,6 +10,7 @@ use worker::{Date, Env, Request, Response};
 use super::body;
 use super::error::{ApiError, ApiResult};
 use super::respond;
+use super::throttle;
 use crate::domain::amocrm::parse_leads;
 use crate::domain::conversion::ConversionStatus;
 use crate::domain::ids::sha256_hex;
@@ -34,13 +35,18 @@ struct Answer {
 }
 
 pub async fn amocrm(req: &mut Request, env: &Env, query: &str) -> ApiResult<Response> {
-    let token = query_param(query, "token").ok_or_else(|| {
-        ApiError::unauthorized("add the program's postback secret to the webhook URL as ?token=")
-    })?;
     let db = env.d1(DB_BINDING)?;
-    let program = programs::by_secret_hash(&db, &sha256_hex(&[token.as_bytes()]))
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the webhook token is not valid"))?;
+    let program = throttle::guard(req, env, &db, async {
+        let token = query_param(query, "token").ok_or_else(|| {
+            ApiError::unauthorized(
+                "add the program's postback secret to the webhook URL as ?token=",
+            )
+        })?;
+        programs::by_secret_hash(&db, &sha256_hex(&[token.as_bytes()]))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the webhook token is not valid"))
+    })
+    .await?;
     let mapping = crm::amocrm(&db, &program.id).await?.ok_or_else(|| {
         ApiError::new(
             409,
