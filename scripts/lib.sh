@@ -4,6 +4,8 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${PARTNERLENS_TOOLS:-$HOME/.cache/partnerlens/tools}"
 WORKER_BUILD_VERSION="0.8.7"
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION/bin/schemathesis"
 
 say() { printf '\033[1mpartnerlens:\033[0m %s\n' "$*" >&2; }
 
@@ -49,6 +51,18 @@ pl_setup() {
         (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
         cp "$ROOT/package-lock.json" "$ROOT/node_modules/.partnerlens-lock"
     fi
+}
+
+# Schemathesis (PyPI), pinned, in its own virtualenv under the tools directory.
+ensure_schemathesis() {
+    if [ -x "$SCHEMATHESIS" ]; then
+        return
+    fi
+    local venv="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION"
+    say "installing schemathesis $SCHEMATHESIS_VERSION into $venv (once)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 # A free TCP port on 127.0.0.1.

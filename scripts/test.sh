@@ -12,6 +12,8 @@ cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
 
+ensure_schemathesis
+
 say "native unit tests"
 cargo test --locked
 
@@ -57,3 +59,12 @@ BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" 
     ADMIN_API_KEY="$ADMIN_API_KEY" POSTBACK_SECRET_KEY="$POSTBACK_SECRET_KEY" \
     RUNTIME_STATE_DIR="$STATE/main/v3" \
     node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
+
+say "schemathesis: every operation of openapi.yaml, bounded examples (schemathesis.toml)"
+# One worker: the generator is not thread-safe with this schema's NDJSON bodies. The seed
+# makes a failure reproducible; hooks.py teaches it the NDJSON import bodies.
+PYTHONPATH="$ROOT/tests/schemathesis" SCHEMATHESIS_HOOKS=hooks \
+    "$SCHEMATHESIS" run "$ROOT/openapi.yaml" --url "http://127.0.0.1:$port" \
+    --header "Authorization: Bearer $ADMIN_API_KEY" \
+    --phases examples,coverage,fuzzing --max-examples 10 --seed 20261122 --workers 1 \
+    --no-shrink

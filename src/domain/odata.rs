@@ -67,9 +67,18 @@ pub fn parse_filter(raw: &str) -> Result<Vec<Clause>, Refusal> {
     let mut chunks = tokens.split(|t| t.eq_ignore_ascii_case("and"));
     for chunk in &mut chunks {
         let [property, op, value] = chunk else {
-            return Err(Refusal::NotImplemented(format!(
+            let message = format!(
                 "$filter supports 'property op value' clauses joined by 'and', not '{raw}'"
-            )));
+            );
+            // `or` and `not` are OData this feed does not implement; anything else is malformed.
+            let logical = chunk
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case("or") || t.eq_ignore_ascii_case("not"));
+            return Err(if logical {
+                Refusal::NotImplemented(message)
+            } else {
+                Refusal::Bad(Invalid::new("$filter", "invalid_parameter", message))
+            });
         };
         let op = match op.to_ascii_lowercase().as_str() {
             "eq" => Op::Eq,
@@ -143,6 +152,8 @@ pub fn parse_options(pairs: &[(String, String)]) -> Result<Options, Refusal> {
     };
     for (key, value) in pairs {
         match key.as_str() {
+            // An empty option is no option (some clients send `$filter=`).
+            "$filter" if value.trim().is_empty() => {}
             "$filter" => options.filter = parse_filter(value)?,
             "$select" => {
                 options.select = Some(
@@ -222,6 +233,24 @@ mod tests {
                 "{raw}"
             );
         }
+    }
+
+    #[test]
+    fn malformed_filters_are_bad_requests_and_empty_ones_nothing() {
+        for raw in [
+            "day",
+            "day ge",
+            "ge 2026-11-01 and",
+            "day ge 2026-11-01 day",
+        ] {
+            assert!(matches!(parse_filter(raw), Err(Refusal::Bad(_))), "{raw}");
+        }
+        assert_eq!(
+            parse_options(&pairs("$filter=&$count=true"))
+                .unwrap()
+                .filter,
+            vec![]
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
-    /// Seconds for a `Retry-After` header (`429`).
-    pub retry_after: Option<i64>,
+    /// A header the answer needs (`Retry-After` on a 429, `Allow` on a 405).
+    pub header: Option<(&'static str, String)>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -26,7 +26,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
-            retry_after: None,
+            header: None,
         }
     }
 
@@ -41,7 +41,7 @@ impl ApiError {
 
     pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: i64) -> Self {
         Self {
-            retry_after: Some(retry_after_seconds),
+            header: Some(("retry-after", retry_after_seconds.to_string())),
             ..Self::new(429, "too_many_requests", message)
         }
     }
@@ -50,12 +50,16 @@ impl ApiError {
         Self::new(404, "not_found", format!("{what} not found"))
     }
 
-    pub fn method_not_allowed() -> Self {
-        Self::new(
-            405,
-            "method_not_allowed",
-            "this method is not allowed on this path",
-        )
+    /// `405` with the methods the path does allow.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            header: Some(("allow", allow.to_owned())),
+            ..Self::new(
+                405,
+                "method_not_allowed",
+                format!("this path allows {allow}"),
+            )
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -90,11 +94,9 @@ impl ApiError {
             },
         };
         let mut response = super::respond::json(self.status, &body);
-        if let Some(seconds) = self.retry_after {
-            // Setting a header on a fresh response cannot fail.
-            let _ = response
-                .headers_mut()
-                .set("retry-after", &seconds.to_string());
+        if let Some((name, value)) = &self.header {
+            // Setting a valid header on a fresh response cannot fail.
+            let _ = response.headers_mut().set(name, value);
         }
         response
     }

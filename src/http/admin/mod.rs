@@ -88,7 +88,7 @@ pub async fn route(
 ) -> ApiResult<Response> {
     let store = Store::open(env)?;
     let principal = super::auth::authenticate(req, env, &store.db, query).await?;
-    let method = req.method();
+    let method = super::method(req);
     // BI keys read reports and nothing else.
     let bi_readable = method == Method::Get
         && matches!(segments, ["reports", "kpis" | "partners"] | ["odata", ..]);
@@ -159,11 +159,31 @@ pub async fn route(
         (["rollups", "run"], Method::Post) => reports::run(&call).await,
         (["clicks"], Method::Get) => events::list(&call, EventKind::Click).await,
         (["impressions"], Method::Get) => events::list(&call, EventKind::Impression).await,
-        (
-            ["programs" | "partners" | "links" | "clicks" | "impressions"]
-            | ["programs" | "partners" | "links", _],
-            _,
-        ) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found("endpoint")),
+        (segments, _) => Err(match allowed_methods(segments) {
+            Some(allow) => ApiError::method_not_allowed(allow),
+            None => ApiError::not_found("endpoint"),
+        }),
     }
+}
+
+/// The methods routed on this path, for the `Allow` header of a `405`.
+fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
+    Some(match segments {
+        ["programs" | "partners" | "links" | "commission-rules" | "payouts" | "costs"
+        | "partner-postbacks" | "bi-keys"] => "GET, POST",
+        ["programs" | "partners" | "links" | "commission-rules" | "conversions"
+        | "partner-postbacks", _] => "GET, PATCH",
+        ["conversions" | "balances" | "postback-deliveries" | "clicks" | "impressions"]
+        | ["payouts" | "amocrm-mappings", _]
+        | ["payouts", _, "statement.csv"]
+        | ["reports", "kpis" | "partners"]
+        | ["odata"]
+        | ["odata", "$metadata" | "DailyKpis" | "Partners"] => "GET",
+        ["amocrm-mappings"]
+        | ["programs", _, "rotate-secret"]
+        | ["import", "clicks" | "conversions"]
+        | ["rollups", "run"] => "POST",
+        ["bi-keys", _] => "DELETE",
+        _ => return None,
+    })
 }
