@@ -17,12 +17,17 @@ ensure_schemathesis
 say "native unit tests"
 cargo test --locked
 
+bash tests/migrations.sh
+
 bash scripts/build.sh
 
 STATE="$(mktemp -d -t partnerlens-test.XXXXXX)"
 ADMIN_API_KEY="test_admin_$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
+# The next admin key, as during a rotation (docs/operations.md): both are accepted.
+ADMIN_API_KEY_NEXT="test_next_$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
 POSTBACK_SECRET_KEY="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')"
-printf 'ADMIN_API_KEY=%s\nPOSTBACK_SECRET_KEY=%s\n' "$ADMIN_API_KEY" "$POSTBACK_SECRET_KEY" > "$STATE/test.vars"
+printf 'ADMIN_API_KEY=%s\nADMIN_API_KEY_NEXT=%s\nPOSTBACK_SECRET_KEY=%s\n' \
+    "$ADMIN_API_KEY" "$ADMIN_API_KEY_NEXT" "$POSTBACK_SECRET_KEY" > "$STATE/test.vars"
 pids=()
 cleanup() {
     local status=$?
@@ -56,7 +61,8 @@ say "end-to-end tests"
 # RUNTIME_STATE_DIR: the main runtime's local D1, KV and queue files, which the at-rest
 # test reads for plaintext addresses and secrets.
 BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" \
-    ADMIN_API_KEY="$ADMIN_API_KEY" POSTBACK_SECRET_KEY="$POSTBACK_SECRET_KEY" \
+    ADMIN_API_KEY="$ADMIN_API_KEY" ADMIN_API_KEY_NEXT="$ADMIN_API_KEY_NEXT" \
+    POSTBACK_SECRET_KEY="$POSTBACK_SECRET_KEY" \
     RUNTIME_STATE_DIR="$STATE/main/v3" \
     node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 

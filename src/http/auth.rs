@@ -18,12 +18,26 @@ pub enum Principal {
     Bi,
 }
 
+/// The key that replaces `ADMIN_API_KEY` during a rotation; both are accepted while set.
+pub const NEXT_ADMIN_KEY_SECRET: &str = "ADMIN_API_KEY_NEXT";
+
 fn admin_key(env: &Env) -> ApiResult<String> {
     env.secret(ADMIN_KEY_SECRET)
         .map(|secret| secret.to_string())
         .ok()
         .filter(|key| !key.is_empty())
         .ok_or_else(|| ApiError::internal("admin auth", "the ADMIN_API_KEY secret is not set"))
+}
+
+/// Whether `token` is the admin key, or the next admin key while a rotation is under way.
+fn is_admin_key(env: &Env, token: &str) -> ApiResult<bool> {
+    if constant_time_eq(token.as_bytes(), admin_key(env)?.as_bytes()) {
+        return Ok(true);
+    }
+    Ok(env
+        .secret(NEXT_ADMIN_KEY_SECRET)
+        .map(|next| next.to_string())
+        .is_ok_and(|next| !next.is_empty() && constant_time_eq(token.as_bytes(), next.as_bytes())))
 }
 
 /// Identifies the caller: the admin key as a bearer token, or a BI key as a bearer token,
@@ -41,7 +55,7 @@ pub async fn authenticate(
         ));
     };
     if let Credential::Bearer(token) = &credential {
-        if constant_time_eq(token.as_bytes(), admin_key(env)?.as_bytes()) {
+        if is_admin_key(env, token)? {
             return Ok(Principal::Admin);
         }
     }

@@ -202,3 +202,11 @@ test("cursor pagination returns every link exactly once", async () => {
   const badLimit = await api("GET", "/api/v1/links?limit=0");
   assert.equal(badLimit.json.error.field, "limit");
 });
+
+test("during a key rotation the next admin key works too, and only it", async () => {
+  // scripts/test.sh sets ADMIN_API_KEY_NEXT, as docs/operations.md says to rotate.
+  const next = process.env.ADMIN_API_KEY_NEXT;
+  assert.ok(next);
+  assert.equal((await api("GET", "/api/v1/programs", undefined, { key: next })).status, 200);
+  assert.equal((await api("GET", "/api/v1/programs", undefined, { key: `${next}x` })).status, 401);
+});
