@@ -57,13 +57,18 @@ for p in "$port" "$fault_port"; do
     wait_for "http://127.0.0.1:$p/healthz" 180 || { say "runtime on port $p did not start"; exit 1; }
 done
 
+# The auth sweep walks every operation of openapi.yaml (as JSON; PyYAML comes with
+# schemathesis).
+"$(dirname "$SCHEMATHESIS")/python" -c 'import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), open(sys.argv[2], "w"))' \
+    "$ROOT/openapi.yaml" "$STATE/openapi.json"
+
 say "end-to-end tests"
 # RUNTIME_STATE_DIR: the main runtime's local D1, KV and queue files, which the at-rest
 # test reads for plaintext addresses and secrets.
 BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" \
     ADMIN_API_KEY="$ADMIN_API_KEY" ADMIN_API_KEY_NEXT="$ADMIN_API_KEY_NEXT" \
     POSTBACK_SECRET_KEY="$POSTBACK_SECRET_KEY" \
-    RUNTIME_STATE_DIR="$STATE/main/v3" \
+    RUNTIME_STATE_DIR="$STATE/main/v3" OPENAPI_JSON="$STATE/openapi.json" \
     node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 
 say "schemathesis: every operation of openapi.yaml, bounded examples (schemathesis.toml)"

@@ -11,11 +11,13 @@ use crate::storage::bi_keys;
 
 pub const ADMIN_KEY_SECRET: &str = "ADMIN_API_KEY";
 
-/// Who is calling: the operator (admin key) or a BI tool (a read-only BI key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who is calling: the operator (admin key), a BI tool (a read-only BI key), or a partner
+/// (a partner token, reading only that partner's own data).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Admin,
     Bi,
+    Partner(String),
 }
 
 /// The key that replaces `ADMIN_API_KEY` during a rotation; both are accepted while set.
@@ -61,7 +63,7 @@ pub async fn authenticate(
     }
     let hash = sha256_hex(&[credential.secret().as_bytes()]);
     match bi_keys::active_by_hash(db, &hash).await? {
-        Some(_) => Ok(Principal::Bi),
+        Some(key) => Ok(key.partner_id.map_or(Principal::Bi, Principal::Partner)),
         None => Err(ApiError::unauthorized(
             "the key is not valid (or was revoked)",
         )),

@@ -1,4 +1,4 @@
-//! BI keys in D1: only their SHA-256 is kept.
+//! BI keys and partner tokens in D1: only their SHA-256 is kept.
 
 use serde::Deserialize;
 use worker::{D1Database, Result};
@@ -6,7 +6,8 @@ use worker::{D1Database, Result};
 use super::{execute, first, page, Page};
 use crate::domain::cursor::Cursor;
 
-const INSERT: &str = "INSERT INTO bi_keys (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)";
+const INSERT: &str =
+    "INSERT INTO bi_keys (id, name, key_hash, created_at, partner_id) VALUES (?, ?, ?, ?, ?)";
 const ACTIVE_BY_HASH: &str = "SELECT * FROM bi_keys WHERE key_hash = ? AND revoked_at IS NULL";
 const BY_ID: &str = "SELECT * FROM bi_keys WHERE id = ?";
 const REVOKE: &str = "UPDATE bi_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
@@ -18,6 +19,9 @@ pub struct BiKeyRow {
     pub key_hash: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// Set for a partner token: the only partner whose data it reads.
+    #[serde(default)]
+    pub partner_id: Option<String>,
 }
 
 pub async fn insert(db: &D1Database, row: &BiKeyRow) -> Result<()> {
@@ -29,6 +33,7 @@ pub async fn insert(db: &D1Database, row: &BiKeyRow) -> Result<()> {
             row.name.as_str().into(),
             row.key_hash.as_str().into(),
             row.created_at.into(),
+            (&row.partner_id).into(),
         ],
     )
     .await

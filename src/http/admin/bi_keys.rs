@@ -1,5 +1,6 @@
-//! `/api/v1/bi-keys`: read-only keys for Power BI, Tableau and friends. A key is shown
-//! once, when created; only its SHA-256 is stored.
+//! `/api/v1/bi-keys`: read-only keys for Power BI, Tableau and friends, and partner
+//! tokens (a key with a `partner_id`) for a partner's own data. A key is shown once, when
+//! created; only its SHA-256 is stored.
 
 use serde::{Deserialize, Serialize};
 use worker::Response;
@@ -13,6 +14,7 @@ use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::storage::bi_keys::{self, BiKeyRow};
+use crate::storage::partners;
 
 #[derive(Serialize)]
 struct KeyView {
@@ -20,6 +22,8 @@ struct KeyView {
     name: String,
     created_at: String,
     revoked_at: Option<String>,
+    /// Set for a partner token.
+    partner_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<String>,
 }
@@ -30,6 +34,7 @@ fn view(row: BiKeyRow) -> KeyView {
         name: row.name,
         created_at: rfc3339(row.created_at),
         revoked_at: row.revoked_at.map(rfc3339),
+        partner_id: row.partner_id,
         key: None,
     }
 }
@@ -38,17 +43,33 @@ fn view(row: BiKeyRow) -> KeyView {
 #[serde(deny_unknown_fields)]
 struct KeyBody {
     name: String,
+    /// Makes the key a partner token of this partner.
+    #[serde(default)]
+    partner_id: Option<String>,
 }
 
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     let body = body::json::<KeyBody>(call.req).await?;
-    let key = new_secret("plbi");
+    if let Some(partner_id) = body.partner_id.as_deref() {
+        if partners::get(&call.store.db, partner_id).await?.is_none() {
+            return Err(
+                ApiError::new(422, "unknown_reference", "no partner has this id")
+                    .with_field("partner_id"),
+            );
+        }
+    }
+    let key = new_secret(if body.partner_id.is_some() {
+        "plpt"
+    } else {
+        "plbi"
+    });
     let row = BiKeyRow {
         id: new_id("bik"),
         name: name("name", &body.name, 200)?,
         key_hash: sha256_hex(&[key.as_bytes()]),
         created_at: call.now,
         revoked_at: None,
+        partner_id: body.partner_id,
     };
     bi_keys::insert(&call.store.db, &row).await?;
     let mut shown = view(row);

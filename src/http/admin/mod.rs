@@ -89,23 +89,32 @@ pub async fn route(
     let store = Store::open(env)?;
     let principal = super::auth::authenticate(req, env, &store.db, query).await?;
     let method = super::method(req);
-    // BI keys read reports and nothing else.
-    let bi_readable = method == Method::Get
-        && matches!(segments, ["reports", "kpis" | "partners"] | ["odata", ..]);
-    if principal == Principal::Bi && !bi_readable {
-        return Err(ApiError::new(
-            403,
-            "forbidden",
-            "BI keys are read-only and reach only the reports",
-        ));
-    }
+    let query = match &principal {
+        Principal::Admin => query.to_owned(),
+        Principal::Bi => {
+            // BI keys read reports and nothing else.
+            let readable = method == Method::Get
+                && matches!(segments, ["reports", "kpis" | "partners"] | ["odata", ..]);
+            if !readable {
+                return Err(ApiError::new(
+                    403,
+                    "forbidden",
+                    "BI keys are read-only and reach only the reports",
+                ));
+            }
+            query.to_owned()
+        }
+        Principal::Partner(partner_id) => {
+            partner_scope(&store, &method, segments, query, partner_id).await?
+        }
+    };
     let mut call = Call {
         req,
         env,
         store,
         origin,
         path: path.to_owned(),
-        query: query.to_owned(),
+        query,
         now: Date::now().as_millis() as i64,
     };
     match (segments, method) {
@@ -163,6 +172,44 @@ pub async fn route(
             Some(allow) => ApiError::method_not_allowed(allow),
             None => ApiError::not_found("endpoint"),
         }),
+    }
+}
+
+/// What a partner token may do: read its own partner, and its own reports, conversions
+/// and clicks. Lists and reports are narrowed to the partner (the answer is the query to
+/// serve them with); naming another partner, or another partner's conversion, is a `403`.
+async fn partner_scope(
+    store: &Store,
+    method: &Method,
+    segments: &[&str],
+    query: &str,
+    partner_id: &str,
+) -> ApiResult<String> {
+    let forbidden = |message: &str| Err(ApiError::new(403, "forbidden", message));
+    if *method != Method::Get {
+        return forbidden("partner tokens are read-only");
+    }
+    match segments {
+        ["reports", "kpis" | "partners"] | ["conversions"] | ["clicks"] => {
+            match query_param(query, "partner_id") {
+                Some(asked) if asked != partner_id => {
+                    forbidden("this partner token reads its own partner's data only")
+                }
+                Some(_) => Ok(query.to_owned()),
+                None => Ok(with_param(query, "partner_id", partner_id)),
+            }
+        }
+        ["partners", id] if *id == partner_id => Ok(query.to_owned()),
+        ["conversions", id] => match crate::storage::conversions::get(&store.db, id).await? {
+            Some(row) if row.partner_id != partner_id => {
+                forbidden("this conversion belongs to another partner")
+            }
+            _ => Ok(query.to_owned()),
+        },
+        ["partners", _] => forbidden("this partner token reads its own partner only"),
+        _ => forbidden(
+            "partner tokens read their partner, and its reports, conversions and clicks only",
+        ),
     }
 }
 
