@@ -3,8 +3,8 @@
 // Miniflare (no wrangler proxy), loaded by wrk in interleaved rounds. Prints requests/s,
 // p50/p99 latency, the ratios, and clicks stored versus redirects served.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { COMPAT, queue, migrate, rustRuntime } from "./runtime.mjs";
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,75 +14,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const COMPAT = "2026-10-01";
-const ADMIN_KEY = "bench-admin-key";
 const UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
-
-const queue = (name) => ({
-  queueProducers: { CLICKS: { queueName: name } },
-  queueConsumers: { [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
-});
-
-function statements(sql) {
-  return sql
-    .split("\n")
-    .filter((line) => !line.trimStart().startsWith("--"))
-    .join("\n")
-    .split(";")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-async function migrate(mf, sqlTexts) {
-  const db = await mf.getD1Database("DB");
-  for (const text of sqlTexts) {
-    await db.batch(statements(text).map((s) => db.prepare(s)));
-  }
-  return db;
-}
-
-async function rustRuntime() {
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    host: "127.0.0.1",
-    port: 0,
-    workers: [{
-      name: "partnerlens",
-      modulesRoot: join(root, "build"),
-      modules: [
-        { type: "ESModule", path: join(root, "build/index.js") },
-        { type: "CompiledWasm", path: join(root, "build/index_bg.wasm") },
-      ],
-      compatibilityDate: COMPAT,
-      d1Databases: { DB: "partnerlens" },
-      kvNamespaces: { LINKS: "links" },
-      ...queue("partnerlens-clicks"),
-      bindings: {
-        ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
-      },
-    }],
-  }));
-  const url = await mf.ready;
-  const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
-  const db = await migrate(mf, migrations.map((f) => readFileSync(join(root, "migrations", f), "utf8")));
-  const admin = async (path, body) => {
-    const response = await fetch(new URL(path, url), {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json();
-  };
-  const program = await admin("/api/v1/programs", { name: "Bench", currency: "EUR", model: "sales" });
-  const partner = await admin("/api/v1/partners", { name: "Bench partner" });
-  for (let i = 0; i < 100; i++) {
-    await admin("/api/v1/links", {
-      program_id: program.id, partner_id: partner.id,
-      destination: `https://shop.example/landing?item=${i}`, code: `bench-${i}`,
-    });
-  }
-  return { mf, url, db };
-}
 
 async function jsRuntime(script, name) {
   const mf = new Miniflare(convertV4MiniflareOptions({

@@ -48,10 +48,10 @@ port="$(free_port)"
 start_runtime "$STATE/main" "$port" --env-file "$STATE/test.vars" --var OUTBOUND_RETRY_BASE_SECONDS:1
 pids+=("$RUNTIME_PID")
 fault_port="$(free_port)"
-# A second runtime with test-only faults: its queue consumer redelivers every batch once
-# after writing it, and its first long rollup run fails midway (src/faults.rs).
+# A second runtime with test-only faults: its queue consumer fails the first delivery of
+# every batch halfway, and its first long rollup run fails midway (src/faults.rs).
 start_runtime "$STATE/faults" "$fault_port" --env-file "$STATE/test.vars" \
-    --var FAULT_INJECTION:redeliver_once,rollup_crash_once
+    --var FAULT_INJECTION:fail_first_delivery,rollup_crash_once
 pids+=("$RUNTIME_PID")
 for p in "$port" "$fault_port"; do
     wait_for "http://127.0.0.1:$p/healthz" 180 || { say "runtime on port $p did not start"; exit 1; }

@@ -1,8 +1,9 @@
 //! Test-only fault injection. The variable `FAULT_INJECTION` holds a comma list of
 //! faults; it is set only by the test command's second runtime, never in production:
 //!
-//! - `redeliver_once`: the click consumer retries every message once after writing its
-//!   batch, so the second delivery must change nothing;
+//! - `fail_first_delivery`: the click consumer fails the first delivery of every batch
+//!   halfway, after writing only its first half, so the redelivery must add exactly the
+//!   rest: nothing lost, nothing twice;
 //! - `rollup_crash_once`: the first rollup run with at least five dirty days fails inside
 //!   the transaction of its second day (after the delete and the rebuild), like a run
 //!   killed midway.
@@ -12,7 +13,7 @@ use std::cell::Cell;
 use worker::Env;
 
 const VAR: &str = "FAULT_INJECTION";
-pub const REDELIVER_ONCE: &str = "redeliver_once";
+pub const FAIL_FIRST_DELIVERY: &str = "fail_first_delivery";
 pub const ROLLUP_CRASH_ONCE: &str = "rollup_crash_once";
 
 thread_local! {

@@ -40,6 +40,11 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             }
         }
     }
+    let crash = faults::enabled(env, faults::FAIL_FIRST_DELIVERY) && first_delivery(&messages);
+    if crash {
+        // Test-only: die halfway, after writing the first half of the batch.
+        events.truncate(events.len() / 2);
+    }
     let written = match env.d1(DB_BINDING) {
         Ok(db) => tracking::write(&db, &events, worker::Date::now().as_millis() as i64)
             .await
@@ -47,7 +52,10 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         Err(error) => Err(error),
     };
     match written {
-        Ok(()) if faults::enabled(env, faults::REDELIVER_ONCE) => redeliver_once(&messages),
+        Ok(()) if crash => {
+            worker::console_log!("fault injection: failing the first delivery of this batch");
+            batch.retry_all();
+        }
         Ok(()) => batch.ack_all(),
         Err(error) => {
             worker::console_error!(
@@ -59,19 +67,18 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     }
 }
 
-// Messages this isolate already retried once (fault `redeliver_once`).
+// Messages this isolate has seen (fault `fail_first_delivery`).
 thread_local! {
-    static REDELIVERED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    static SEEN: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
 }
 
-fn redeliver_once(messages: &[Message<String>]) {
-    REDELIVERED.with_borrow_mut(|seen| {
+/// Whether any message of the batch arrives for the first time (and remembers them all).
+fn first_delivery(messages: &[Message<String>]) -> bool {
+    SEEN.with_borrow_mut(|seen| {
+        let mut first = false;
         for message in messages {
-            if seen.insert(message.id()) {
-                message.retry();
-            } else {
-                message.ack();
-            }
+            first |= seen.insert(message.id());
         }
-    });
+        first
+    })
 }

@@ -24,6 +24,8 @@ pub mod odata;
 pub mod outbound;
 pub mod partner;
 pub mod program;
+#[cfg(test)]
+mod properties;
 pub mod report;
 pub mod request_target;
 pub mod signature;

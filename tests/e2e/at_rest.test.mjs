@@ -17,7 +17,7 @@ function files(dir) {
   });
 }
 
-test("no IP address, secret or key is stored in plain text", async () => {
+test("no IP address, secret or key is stored in plain text", async (t) => {
   assert.ok(STATE, "RUNTIME_STATE_DIR names the runtime's --persist-to directory");
   const { program, link } = await seed();
   const ips = ["192.0.2.171", "2001:db8::5eed:171", "198.18.0.171"];
@@ -44,6 +44,7 @@ test("no IP address, secret or key is stored in plain text", async () => {
     "rotated postback secret": rotated.json.postback_secret,
     "BI key": bi.json.key,
     "admin key": ADMIN_KEY,
+    "next admin key": process.env.ADMIN_API_KEY_NEXT,
     "postback master key": process.env.POSTBACK_SECRET_KEY,
   };
   const stores = ["d1", "kv", "queues"].map((d) => join(STATE, d)).filter((d) => {
@@ -55,8 +56,10 @@ test("no IP address, secret or key is stored in plain text", async () => {
   });
   const all = stores.flatMap(files);
   assert.ok(all.some((f) => f.endsWith(".sqlite")), `D1 files under ${STATE}`);
+  let scanned = 0;
   for (const file of all) {
     const bytes = readFileSync(file);
+    scanned += bytes.length;
     for (const [what, value] of Object.entries(secrets)) {
       assert.ok(value && value.length >= 8, what);
       for (const encoding of ["utf8", "utf16le"]) {
@@ -64,4 +67,5 @@ test("no IP address, secret or key is stored in plain text", async () => {
       }
     }
   }
+  t.diagnostic(`scanned ${all.length} files, ${scanned} bytes, for ${Object.keys(secrets).length} values in UTF-8 and UTF-16`);
 });

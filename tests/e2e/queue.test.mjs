@@ -1,10 +1,11 @@
-// The click queue: a batch delivered twice stores each click once.
+// The click queue under faults: every batch's first delivery fails halfway (after writing
+// half of it) and is delivered again; every click is stored exactly once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { seed, hit, events, storedClick, clickIdOf, eventually, FAULT_BASE } from "./helpers.mjs";
 
-test("a redelivered queue batch creates no second click and loses none", async () => {
-  // FAULT_BASE runs a consumer that writes every batch, then asks for it again once.
+test("a queue batch that fails halfway and is redelivered creates no second click and loses none", async () => {
+  // FAULT_BASE runs a consumer that writes half of every batch, fails, and gets it again.
   const { link } = await seed({ base: FAULT_BASE });
   const sent = [];
   for (let i = 0; i < 12; i++) {

@@ -1,0 +1,77 @@
+// The partnerlens worker served by workerd directly through Miniflare (no wrangler
+// proxy), with in-memory D1, KV and queues, migrated and holding one program, one partner
+// and 100 links `bench-0` … `bench-99`. Shared by bench/redirect and bench/load.
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { readFileSync, readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const COMPAT = "2026-10-01";
+export const ADMIN_KEY = "bench-admin-key";
+
+export const queue = (name) => ({
+  queueProducers: { CLICKS: { queueName: name } },
+  queueConsumers: { [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
+});
+
+function statements(sql) {
+  return sql
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("--"))
+    .join("\n")
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export async function migrate(mf, sqlTexts) {
+  const db = await mf.getD1Database("DB");
+  for (const text of sqlTexts) {
+    await db.batch(statements(text).map((s) => db.prepare(s)));
+  }
+  return db;
+}
+
+export async function rustRuntime() {
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port: 0,
+    workers: [{
+      name: "partnerlens",
+      modulesRoot: join(root, "build"),
+      modules: [
+        { type: "ESModule", path: join(root, "build/index.js") },
+        { type: "CompiledWasm", path: join(root, "build/index_bg.wasm") },
+      ],
+      compatibilityDate: COMPAT,
+      d1Databases: { DB: "partnerlens" },
+      kvNamespaces: { LINKS: "links" },
+      ...queue("partnerlens-clicks"),
+      bindings: {
+        ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
+      },
+    }],
+  }));
+  const url = await mf.ready;
+  const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+  const db = await migrate(mf, migrations.map((f) => readFileSync(join(root, "migrations", f), "utf8")));
+  const admin = async (path, body) => {
+    const response = await fetch(new URL(path, url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const program = await admin("/api/v1/programs", { name: "Bench", currency: "EUR", model: "sales" });
+  const partner = await admin("/api/v1/partners", { name: "Bench partner" });
+  for (let i = 0; i < 100; i++) {
+    await admin("/api/v1/links", {
+      program_id: program.id, partner_id: partner.id,
+      destination: `https://shop.example/landing?item=${i}`, code: `bench-${i}`,
+    });
+  }
+  return { mf, url, db, program };
+}
