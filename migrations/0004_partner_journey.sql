@@ -1,7 +1,9 @@
 -- The partner journey: status changes over time and each partner's stage per UTC day.
 
 -- Every status a partner has had, from its creation on. Partners created before this
--- migration start with their current status at their creation time.
+-- migration start with their current status at their creation time, except suspended
+-- ones changed since their creation: they are taken to have been approved until then
+-- (a partner is suspended after having worked), so their journey is not lost.
 CREATE TABLE partner_status_changes (
     partner_id TEXT NOT NULL REFERENCES partners (id),
     at INTEGER NOT NULL,
@@ -9,7 +11,12 @@ CREATE TABLE partner_status_changes (
     PRIMARY KEY (partner_id, at, status)
 ) WITHOUT ROWID;
 INSERT INTO partner_status_changes (partner_id, at, status)
-    SELECT id, created_at, status FROM partners;
+    SELECT id, created_at,
+        CASE WHEN status = 'suspended' AND updated_at > created_at THEN 'approved' ELSE status END
+    FROM partners;
+INSERT INTO partner_status_changes (partner_id, at, status)
+    SELECT id, updated_at, 'suspended' FROM partners
+    WHERE status = 'suspended' AND updated_at > created_at;
 
 -- One row per partner and UTC day (days since the epoch) from the partner's first day:
 -- the stage (kpis.md), why it is at risk, and the counters the next day's walk starts from.

@@ -1,9 +1,9 @@
 //! Test-only fault injection. The variable `FAULT_INJECTION` holds a comma list of
 //! faults; it is set only by the test command's second runtime, never in production:
 //!
-//! - `fail_first_delivery`: the click consumer fails the first delivery of every batch
-//!   halfway, after writing only its first half, so the redelivery must add exactly the
-//!   rest: nothing lost, nothing twice;
+//! - `fail_first_delivery`: the click consumer fails every batch holding a message it
+//!   has not seen before, halfway: after writing the messages seen before and half of the
+//!   new ones; the redelivery must add exactly the rest: nothing lost, nothing twice;
 //! - `rollup_crash_once`: the first rollup run with at least five dirty days fails inside
 //!   the transaction of its second day (after the delete and the rebuild), like a run
 //!   killed midway.

@@ -16,20 +16,41 @@ use crate::domain::journey::{
 use crate::domain::partner::PartnerStatus;
 use crate::storage::{journey, partners};
 
+/// Partner-days written in one transaction: a long backfill (a first run, or imported
+/// history marking an old day) goes in chunks of days, each committed with its progress.
+const ROWS_PER_CHUNK: i64 = 20_000;
+
 /// Recomputes the stages from the progress mark through today; answers how many
 /// partner-days it wrote.
 pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
     let today = now.div_euclid(DAY_MS);
-    let progress = journey::progress(db).await?;
-    let start = match progress.next_day {
-        Some(day) => day,
-        None => match journey::first_day(db).await? {
+    let histories = histories(db).await?;
+    let days_per_chunk = (ROWS_PER_CHUNK / (histories.len() as i64).max(1)).max(1);
+    let mut written = 0;
+    loop {
+        // Read afresh each chunk: a mark that came in moves the start back.
+        let progress = journey::progress(db).await?;
+        let start = match progress.next_day {
             Some(day) => day,
-            None => return Ok(0),
-        },
+            None => match journey::first_day(db).await? {
+                Some(day) => day,
+                None => return Ok(written),
+            },
+        }
+        .min(today);
+        let end = (start + days_per_chunk).min(today + 1);
+        let rows = walk_days(db, &histories, start, end, today).await?;
+        // The next run starts at today, whose stage is provisional until the day ends.
+        let next_day = end.min(today);
+        journey::replace(db, (start, end), &rows, progress.marks, next_day).await?;
+        written += rows.len();
+        if end > today {
+            return Ok(written);
+        }
     }
-    .min(today);
+}
 
+async fn histories(db: &D1Database) -> Result<HashMap<String, StatusHistory>> {
     let mut histories: HashMap<String, StatusHistory> = HashMap::new();
     for change in partners::status_history(db).await? {
         if let Ok(status) = PartnerStatus::parse(&change.status) {
@@ -40,6 +61,18 @@ pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
                 .push((change.at, status));
         }
     }
+    Ok(histories)
+}
+
+/// Every partner's stages on the days `[start, end)`, from the counters stored for
+/// `start - 1`.
+async fn walk_days<'a>(
+    db: &D1Database,
+    histories: &'a HashMap<String, StatusHistory>,
+    start: i64,
+    end: i64,
+    today: i64,
+) -> Result<Vec<(&'a str, DayStage)>> {
     let carries: HashMap<String, Carry> = journey::carries(db, start - 1)
         .await?
         .into_iter()
@@ -53,16 +86,15 @@ pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
         })
         .collect();
     let mut activity: HashMap<String, Activity> = HashMap::new();
-    for row in journey::activity(db, start - LOOKBACK_DAYS, today + 1).await? {
+    for row in journey::activity(db, start - LOOKBACK_DAYS, end).await? {
         activity
             .entry(row.partner_id)
             .or_default()
             .insert(row.day, (row.clicks, row.conversions));
     }
-
     let empty = Activity::new();
-    let mut rows: Vec<(&str, DayStage)> = Vec::new();
-    for (partner, history) in &histories {
+    let mut rows = Vec::new();
+    for (partner, history) in histories {
         let partner_activity = activity.get(partner).unwrap_or(&empty);
         let (first, carry) = match carries.get(partner) {
             Some(carry) => (start, *carry),
@@ -78,11 +110,10 @@ pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
             }
         };
         rows.extend(
-            walk(first, today + 1, carry, partner_activity, history)
+            walk(first, end, carry, partner_activity, history)
                 .into_iter()
                 .map(|day| (partner.as_str(), day)),
         );
     }
-    journey::replace(db, start, &rows, progress.marks, today).await?;
-    Ok(rows.len())
+    Ok(rows)
 }

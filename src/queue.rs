@@ -23,12 +23,18 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             return;
         }
     };
+    let fault = faults::enabled(env, faults::FAIL_FIRST_DELIVERY);
     let mut events = Vec::with_capacity(messages.len());
+    // Fault `fail_first_delivery`: which events arrive for the first time.
+    let mut fresh = Vec::new();
     for message in &messages {
         match serde_json::from_str::<CapturedEvent>(message.body()) {
             Ok(event) => {
                 let agent = classify(&event.user_agent);
                 events.push((event, agent));
+                if fault {
+                    fresh.push(first_delivery(message));
+                }
             }
             // A message that cannot be read now never will be: log it and let it go.
             Err(error) => {
@@ -40,10 +46,21 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             }
         }
     }
-    let crash = faults::enabled(env, faults::FAIL_FIRST_DELIVERY) && first_delivery(&messages);
+    let new_events = fresh.iter().filter(|f| **f).count();
+    let crash = new_events > 0;
     if crash {
-        // Test-only: die halfway, after writing the first half of the batch.
-        events.truncate(events.len() / 2);
+        // Test-only: die halfway, after writing the events seen before and half of the
+        // new ones; every event is then written by its second delivery at the latest.
+        let mut kept_new = 0;
+        let mut flags = fresh.iter();
+        events.retain(|_| match flags.next() {
+            Some(true) if kept_new < new_events / 2 => {
+                kept_new += 1;
+                true
+            }
+            Some(true) => false,
+            _ => true,
+        });
     }
     let written = match env.d1(DB_BINDING) {
         Ok(db) => tracking::write(&db, &events, worker::Date::now().as_millis() as i64)
@@ -72,13 +89,7 @@ thread_local! {
     static SEEN: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
 }
 
-/// Whether any message of the batch arrives for the first time (and remembers them all).
-fn first_delivery(messages: &[Message<String>]) -> bool {
-    SEEN.with_borrow_mut(|seen| {
-        let mut first = false;
-        for message in messages {
-            first |= seen.insert(message.id());
-        }
-        first
-    })
+/// Whether this is the message's first delivery to this isolate (and remembers it).
+fn first_delivery(message: &Message<String>) -> bool {
+    SEEN.with_borrow_mut(|seen| seen.insert(message.id()))
 }

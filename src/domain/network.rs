@@ -14,11 +14,15 @@ use super::report::{local_midnight, Fact, ReportQuery, Row};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PartnerFacts {
     pub id: String,
+    pub name: String,
     pub segment: String,
     pub history: StatusHistory,
     /// The programs it has links in, with their models, and its links.
     pub programs: Vec<(String, String)>,
     pub links: Vec<String>,
+    /// From when the partner counts (ms): its creation, or its first activity when
+    /// imported history is older. Before that it was nobody's partner.
+    pub since: i64,
 }
 
 impl PartnerFacts {
@@ -82,15 +86,24 @@ impl ReportQuery {
             .collect()
     }
 
-    /// Sets `partners_total` on every row: partners whose status at the last instant of
-    /// the row's period is `approved` and who belong to the row's groups and filters.
+    /// Sets `partners_total` on every row: partners who existed and whose status at the
+    /// last instant of the row's period is `approved`, and who belong to the row's groups
+    /// and filters.
     pub fn count_partners_total(&self, rows: &mut [Row], partners: &[PartnerFacts]) {
+        use std::collections::HashMap;
         let filters: Vec<(&str, &str)> = self
             .filters
             .iter()
             .map(|(name, value)| (*name, value.as_str()))
             .collect();
-        for row in rows {
+        // A row of one partner or one link has one candidate, not every partner.
+        let by_id: HashMap<&str, &PartnerFacts> =
+            partners.iter().map(|p| (p.id.as_str(), p)).collect();
+        let by_link: HashMap<&str, &PartnerFacts> = partners
+            .iter()
+            .flat_map(|p| p.links.iter().map(move |l| (l.as_str(), p)))
+            .collect();
+        for row in rows.iter_mut() {
             let (_, end) = self.period(row);
             let last_instant = local_midnight(self.timezone, end) - 1;
             let mut constraints = filters.clone();
@@ -99,8 +112,22 @@ impl ReportQuery {
                     .iter()
                     .filter_map(|(column, v)| Some((*column, v.as_deref()?))),
             );
-            row.bases.partners_total = partners
-                .iter()
+            let named = |column: &str| {
+                constraints
+                    .iter()
+                    .find(|(c, _)| *c == column)
+                    .map(|(_, v)| *v)
+            };
+            let candidates: Vec<&PartnerFacts> = if let Some(id) = named("partner_id") {
+                by_id.get(id).copied().into_iter().collect()
+            } else if let Some(link) = named("link_id") {
+                by_link.get(link).copied().into_iter().collect()
+            } else {
+                partners.iter().collect()
+            };
+            row.bases.partners_total = candidates
+                .into_iter()
+                .filter(|p| p.since <= last_instant)
                 .filter(|p| p.history.at(last_instant) == Some(PartnerStatus::Approved))
                 .filter(|p| p.belongs(&constraints))
                 .count() as i64;
@@ -237,10 +264,12 @@ mod tests {
         let day = |d: &str| local_midnight(chrono_tz::UTC, d.parse().unwrap());
         let partner = |id: &str, segment: &str, history: Vec<(i64, PartnerStatus)>| PartnerFacts {
             id: id.into(),
+            name: id.to_uppercase(),
             segment: segment.into(),
             history: StatusHistory(history),
             programs: vec![("prg_1".into(), "sales".into())],
             links: vec![],
+            since: day("2026-10-01"),
         };
         let partners = [
             partner(
@@ -278,6 +307,14 @@ mod tests {
         });
         q.count_partners_total(&mut rows, &partners);
         assert_eq!(rows[0].bases.partners_total, 1, "c is suspended by the end");
+        // Before a partner existed it is not counted, whatever its first status.
+        let mut late = partners[0].clone();
+        late.since = day("2026-11-03");
+        let q = query("from=2026-11-01&to=2026-11-04&metrics=partners_total");
+        let mut rows = q.aggregate([]);
+        q.count_partners_total(&mut rows, &[late]);
+        let totals: Vec<i64> = rows.iter().map(|r| r.bases.partners_total).collect();
+        assert_eq!(totals, vec![0, 0, 1]);
         let q = query("from=2026-11-01&to=2026-11-04&program_id=prg_2&metrics=partners_total");
         let mut rows = q.aggregate([]);
         q.count_partners_total(&mut rows, &partners);

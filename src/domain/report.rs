@@ -466,8 +466,17 @@ impl ReportQuery {
                 .all(|(name, _)| matches!(*name, "program_id" | "model"))
     }
 
-    /// Zero facts that give each of `programs` a row in every period of the range.
-    pub fn zero_facts(&self, programs: Vec<Dims>) -> Vec<Fact> {
+    /// Whether rows are partners only (one per partner over the range): then every
+    /// partner the filters allow gets its row, so a quiet partner still shows its zeros
+    /// and its network KPIs. (Split by period too, quiet partners stay out: a year of
+    /// daily zero rows for every dormant partner would bury the active ones.)
+    pub fn partner_rows(&self) -> bool {
+        self.group_by == ["partner"]
+    }
+
+    /// Zero facts that give each of `entities` (programs or partners) a row in every
+    /// period of the range.
+    pub fn zero_facts(&self, entities: Vec<Dims>) -> Vec<Fact> {
         let timed = self
             .group_by
             .iter()
@@ -477,7 +486,7 @@ impl ReportQuery {
         } else {
             vec![self.from]
         };
-        programs
+        entities
             .into_iter()
             .flat_map(|dims| {
                 days.iter().map(move |day| Fact {

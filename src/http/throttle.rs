@@ -15,14 +15,22 @@ use crate::storage::auth_failures;
 pub const FAILURES_PER_MINUTE: i64 = 20;
 const MINUTE_MS: i64 = 60_000;
 
-/// The rate-limit key of the request's client.
+/// The rate-limit key of the request's client: its IPv4 address, or the /64 network of
+/// its IPv6 address (one host usually holds a whole /64, and could rotate through it).
 fn source(req: &Request, env: &Env) -> ApiResult<String> {
-    let address = req
+    let raw = req
         .headers()
         .get("cf-connecting-ip")
         .ok()
         .flatten()
         .unwrap_or_default();
+    let address = match raw.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => raw,
+    };
     let key = postback_master_key(env)?;
     Ok(sha256_hex(&[
         b"auth-failures\0".as_slice(),

@@ -23,7 +23,7 @@ const ACTIVITY: &str = "SELECT partner_id, hour / 24 AS day, sum(clicks) AS clic
      sum(leads + qualified_leads + sales + refunds) AS conversions FROM rollup_hourly \
      WHERE hour >= ?1 * 24 AND hour < ?2 * 24 GROUP BY partner_id, hour / 24 \
      HAVING sum(clicks) + sum(leads + qualified_leads + sales + refunds) > 0";
-const CLEAR_FROM: &str = "DELETE FROM partner_stage_days WHERE day >= ?";
+const CLEAR_DAYS: &str = "DELETE FROM partner_stage_days WHERE day >= ? AND day < ?";
 /// Inserts the rows of a JSON array of arrays (one bound parameter for many rows).
 const INSERT_JSON: &str = "INSERT INTO partner_stage_days (partner_id, day, stage, risk, \
      conversion_days, clicked, last_active_day, last_14, prev_14) \
@@ -93,16 +93,17 @@ pub async fn activity(db: &D1Database, from: i64, to: i64) -> Result<Vec<Activit
         .results()
 }
 
-/// Replaces every stage row from `start` on with `rows` in one transaction, and moves the
-/// next run's first day to `next_day` unless a mark came in after `marks` was read.
+/// Replaces the stage rows of days `[start, end)` with `rows` in one transaction, and
+/// moves the next run's first day to `next_day` unless a mark came in after `marks` was
+/// read.
 pub async fn replace(
     db: &D1Database,
-    start: i64,
+    (start, end): (i64, i64),
     rows: &[(&str, DayStage)],
     marks: i64,
     next_day: i64,
 ) -> Result<()> {
-    let mut batch = vec![statement(db, CLEAR_FROM, &[start.into()])?];
+    let mut batch = vec![statement(db, CLEAR_DAYS, &[start.into(), end.into()])?];
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let json: Vec<serde_json::Value> = chunk
             .iter()

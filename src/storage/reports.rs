@@ -265,6 +265,8 @@ pub struct PartnerRow {
     /// JSON arrays: `[[program_id, model], ...]` and `[link_id, ...]`.
     pub programs: String,
     pub links: String,
+    /// Its creation, or its first rolled-up activity when that is older (ms).
+    pub since: i64,
 }
 
 /// Every partner with the programs (and their models) it has links in, and its links.
@@ -273,7 +275,9 @@ pub async fn partners(db: &D1Database) -> Result<Vec<PartnerRow>> {
          (SELECT json_group_array(json_array(x.program_id, x.model)) FROM \
            (SELECT DISTINCT l.program_id, pg.model FROM links l \
              JOIN programs pg ON pg.id = l.program_id WHERE l.partner_id = p.id) x) AS programs, \
-         (SELECT json_group_array(l.id) FROM links l WHERE l.partner_id = p.id) AS links \
+         (SELECT json_group_array(l.id) FROM links l WHERE l.partner_id = p.id) AS links, \
+         coalesce((SELECT min(min(r.hour) * 3600000, p.created_at) FROM rollup_hourly r \
+           WHERE r.partner_id = p.id HAVING count(*) > 0), p.created_at) AS since \
          FROM partners p ORDER BY p.id";
     db.prepare(SQL).all().await?.results::<PartnerRow>()
 }

@@ -126,6 +126,12 @@ test("partner conversion and retention compare selling and active partners with 
   // Active in the 10 days before, silent since: lost.
   const lost = (await kpis(-30, -20)).json.data[0];
   assert.deepEqual([lost.active_partners, lost.selling_partners, lost.partner_conversion, lost.partner_retention], [0, 0, 0, 0]);
+  // A partner quiet in the range still has its row: approved, not selling, not retained.
+  const perPartner = await api("GET", `/api/v1/reports/partners?from=${day(-30)}&to=${day(-20)}&program_id=${program.id}&${metrics}`);
+  assert.deepEqual(
+    perPartner.json.data.map((r) => [r.stage, r.partners_total, r.active_partners, r.partner_conversion, r.partner_retention]),
+    [["at_risk", 1, 0, 0, 0]],
+  );
   // Daily rows compare with the day before: nobody was active the day before day −40.
   const daily = (await kpis(-40, -39, "group_by=day")).json.data;
   assert.deepEqual(daily.map((r) => [r.day, r.active_partners, r.partner_retention]), [[day(-40), 1, null]]);

@@ -37,6 +37,13 @@ test("after too many bad tokens from one address it gets 429 until the minute is
   // Another address is unaffected.
   const other = await postback({ event: "lead", click_id: "x", token: "pbs_guess" }, "203.0.113.251");
   assert.equal(other.status, 401);
+  // An IPv6 host counts as its /64: rotating the last 64 bits does not reset the count.
+  for (let i = 0; i < LIMIT; i++) {
+    const response = await postback({ event: "lead", click_id: "x", token: `pbs_v6_${i}` }, `2001:db8:5:7::${(i + 1).toString(16)}`);
+    assert.equal(response.status, 401, `IPv6 attempt ${i + 1}`);
+  }
+  assert.equal((await postback({ event: "lead", click_id: "x", token: "pbs_v6" }, "2001:db8:5:7:ffff::1")).status, 429);
+  assert.equal((await postback({ event: "lead", click_id: "x", token: "pbs_v6" }, "2001:db8:5:8::1")).status, 401);
   // Nothing was recorded for the program.
   const conversions = await api("GET", `/api/v1/conversions?program_id=${program.id}`);
   assert.deepEqual(conversions.json.data, []);

@@ -195,8 +195,8 @@ async fn partner_scope(
                 Some(asked) if asked != partner_id => {
                     forbidden("this partner token reads its own partner's data only")
                 }
-                Some(_) => Ok(query.to_owned()),
-                None => Ok(with_param(query, "partner_id", partner_id)),
+                // Rewritten whatever was asked: one partner_id, the token's own.
+                _ => Ok(with_param(query, "partner_id", partner_id)),
             }
         }
         ["partners", id] if *id == partner_id => Ok(query.to_owned()),

@@ -172,7 +172,9 @@ async fn partner_facts(call: &Call<'_>) -> ApiResult<Vec<PartnerFacts>> {
             programs: serde_json::from_str(&row.programs).unwrap_or_default(),
             links: serde_json::from_str(&row.links).unwrap_or_default(),
             id: row.id,
+            name: row.name,
             segment: row.segment,
+            since: row.since,
         })
         .collect())
 }
@@ -191,9 +193,39 @@ async fn compute(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Row>> {
     if q.program_rows() {
         all.extend(q.zero_facts(reports::programs(&call.store.db, &q.filters).await?));
     }
-    let (earlier, in_range): (Vec<Fact>, Vec<Fact>) = all.into_iter().partition(|f| f.day < q.from);
+    let wants_partners_total = wants("partners_total") || wants("partner_conversion");
+    let partners = if wants_partners_total || q.partner_rows() {
+        partner_facts(call).await?
+    } else {
+        Vec::new()
+    };
+    if q.partner_rows() {
+        let filters: Vec<(&str, &str)> = q.filters.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        // Partners who existed before the range ended.
+        let end = local_midnight(q.timezone, q.to);
+        let quiet = partners
+            .iter()
+            .filter(|p| p.since < end && p.belongs(&filters))
+            .map(|p| Dims {
+                partner_id: Some(p.id.clone()),
+                partner_name: Some(p.name.clone()),
+                ..Dims::default()
+            })
+            .collect();
+        all.extend(q.zero_facts(quiet));
+    }
+    let (earlier, mut in_range): (Vec<Fact>, Vec<Fact>) =
+        all.into_iter().partition(|f| f.day < q.from);
     let mut rows;
     if retention {
+        if q.group_by
+            .iter()
+            .all(|g| !matches!(*g, "day" | "week" | "month"))
+        {
+            // A group active before the range but quiet in it still gets its row: its
+            // retention is 0, not missing.
+            in_range.extend(q.zero_facts(earlier.iter().map(|f| f.dims.clone()).collect()));
+        }
         rows = q.aggregate(in_range.iter().cloned());
         let mut activity = earlier;
         activity.extend(in_range.into_iter().filter(|f| f.activity.is_some()));
@@ -201,8 +233,8 @@ async fn compute(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Vec<Row>> {
     } else {
         rows = q.aggregate(in_range);
     }
-    if wants("partners_total") || wants("partner_conversion") {
-        q.count_partners_total(&mut rows, &partner_facts(call).await?);
+    if wants_partners_total {
+        q.count_partners_total(&mut rows, &partners);
     }
     Ok(rows)
 }
@@ -374,7 +406,7 @@ const PARTNER_COLUMNS: &[&str] = &[
 ];
 
 /// `GET /api/v1/reports/partners`: one row per partner (every partner the filters
-/// allow, activity or not): its KPIs over the range, and its journey stage on the
+/// allow that existed before the range ended, activity or not): its KPIs over the range, and its journey stage on the
 /// range's last day (or today, when the range runs into the future) with the days spent
 /// in each stage up to then.
 pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
@@ -424,6 +456,7 @@ pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
         .map(|(name, value)| (*name, value.as_str()))
         .collect();
     let empty = Bases::default();
+    let range_end = local_midnight(q.timezone, q.to);
     let mut out = Vec::new();
     for partner in reports::partners(db).await? {
         let facts = PartnerFacts {
@@ -433,7 +466,8 @@ pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
             links: serde_json::from_str(&partner.links).unwrap_or_default(),
             ..PartnerFacts::default()
         };
-        if !facts.belongs(&filters) {
+        // Every partner the filters allow that existed before the range ended.
+        if !facts.belongs(&filters) || partner.since >= range_end {
             continue;
         }
         let current = stages.get(&partner.id);
