@@ -13,7 +13,6 @@ use worker::{D1Database, Result};
 use crate::domain::journey::{
     walk, Activity, Carry, DayStage, StatusHistory, DAY_MS, LOOKBACK_DAYS,
 };
-use crate::domain::partner::PartnerStatus;
 use crate::storage::{journey, partners};
 
 /// Partner-days written in one transaction: a long backfill (a first run, or imported
@@ -24,7 +23,7 @@ const ROWS_PER_CHUNK: i64 = 20_000;
 /// partner-days it wrote.
 pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
     let today = now.div_euclid(DAY_MS);
-    let histories = histories(db).await?;
+    let histories = partners::status_histories(db).await?;
     let days_per_chunk = (ROWS_PER_CHUNK / (histories.len() as i64).max(1)).max(1);
     let mut written = 0;
     loop {
@@ -48,20 +47,6 @@ pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
             return Ok(written);
         }
     }
-}
-
-async fn histories(db: &D1Database) -> Result<HashMap<String, StatusHistory>> {
-    let mut histories: HashMap<String, StatusHistory> = HashMap::new();
-    for change in partners::status_history(db).await? {
-        if let Ok(status) = PartnerStatus::parse(&change.status) {
-            histories
-                .entry(change.partner_id)
-                .or_default()
-                .0
-                .push((change.at, status));
-        }
-    }
-    Ok(histories)
 }
 
 /// Every partner's stages on the days `[start, end)`, from the counters stored for

@@ -182,16 +182,7 @@ mod tests {
     use crate::domain::report::{Activity, Dims};
 
     fn query(q: &str) -> ReportQuery {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
-            .into_owned()
-            .collect();
-        ReportQuery::parse(|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-        .unwrap()
+        crate::domain::report::parse_query(q).unwrap()
     }
 
     fn active(day: &str, partner: &str) -> Fact {

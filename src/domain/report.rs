@@ -242,21 +242,25 @@ pub fn month_of(day: NaiveDate) -> String {
     format!("{:04}-{:02}", day.year(), day.month())
 }
 
+/// Parses a report query string (tests of report maths).
+#[cfg(test)]
+pub(crate) fn parse_query(q: &str) -> Result<ReportQuery, Invalid> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect();
+    ReportQuery::parse(|name| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn query(q: &str) -> Result<ReportQuery, Invalid> {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
-            .into_owned()
-            .collect();
-        ReportQuery::parse(|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-    }
+    use super::parse_query as query;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -569,16 +573,7 @@ mod aggregate_tests {
     use crate::domain::kpi::Bases;
 
     fn query(q: &str) -> ReportQuery {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
-            .into_owned()
-            .collect();
-        ReportQuery::parse(|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-        .unwrap()
+        super::parse_query(q).unwrap()
     }
 
     fn fact(day: &str, partner: &str, clicks: i64) -> Fact {

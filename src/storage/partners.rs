@@ -1,11 +1,14 @@
 //! Partners in D1.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, Result};
 
 use super::{first, page, statement, Page};
 use crate::domain::cursor::Cursor;
-use crate::domain::partner::PartnerFields;
+use crate::domain::journey::StatusHistory;
+use crate::domain::partner::{PartnerFields, PartnerStatus};
 
 const TABLE: &str = "partners";
 
@@ -94,14 +97,25 @@ pub async fn update(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> R
     db.batch(vec![update, status]).await.map(drop)
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct StatusChangeRow {
-    pub partner_id: String,
-    pub at: i64,
-    pub status: String,
+#[derive(Deserialize)]
+struct StatusChangeRow {
+    partner_id: String,
+    at: i64,
+    status: String,
 }
 
-/// Every partner's status changes, oldest first.
-pub async fn status_history(db: &D1Database) -> Result<Vec<StatusChangeRow>> {
-    statement(db, STATUS_HISTORY, &[])?.all().await?.results()
+/// Every partner's status changes, oldest first, by partner id.
+pub async fn status_histories(db: &D1Database) -> Result<HashMap<String, StatusHistory>> {
+    let rows: Vec<StatusChangeRow> = statement(db, STATUS_HISTORY, &[])?.all().await?.results()?;
+    let mut histories: HashMap<String, StatusHistory> = HashMap::new();
+    for change in rows {
+        if let Ok(status) = PartnerStatus::parse(&change.status) {
+            histories
+                .entry(change.partner_id)
+                .or_default()
+                .0
+                .push((change.at, status));
+        }
+    }
+    Ok(histories)
 }

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
+use crate::domain::journey::StatusHistory;
 use crate::domain::kpi::Bases;
+use crate::domain::network::PartnerFacts;
 use crate::domain::report::{Dims, OffsetSpan};
 
 /// Report filter → the column it constrains.
@@ -267,6 +269,21 @@ pub struct PartnerRow {
     pub links: String,
     /// Its creation, or its first rolled-up activity when that is older (ms).
     pub since: i64,
+}
+
+impl PartnerRow {
+    /// What the partner-network KPIs need to know of this partner.
+    pub fn facts(&self, history: StatusHistory) -> PartnerFacts {
+        PartnerFacts {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            segment: self.segment.clone(),
+            history,
+            programs: serde_json::from_str(&self.programs).unwrap_or_default(),
+            links: serde_json::from_str(&self.links).unwrap_or_default(),
+            since: self.since,
+        }
+    }
 }
 
 /// Every partner with the programs (and their models) it has links in, and its links.

@@ -12,7 +12,6 @@ use super::Call;
 use crate::domain::journey::{Stage, StatusHistory, DAY_MS, STAGES};
 use crate::domain::kpi::{is_partner_metric, value, Bases};
 use crate::domain::network::PartnerFacts;
-use crate::domain::partner::PartnerStatus;
 use crate::domain::report::{
     day_of_index, local_midnight, offset_spans, Activity, Dims, Fact, ReportQuery, Row, MAX_DAYS,
 };
@@ -154,28 +153,11 @@ async fn facts(call: &Call<'_>, q: &ReportQuery, since: NaiveDate) -> ApiResult<
 /// Every partner with its status history, programs and links (for `partners_total`).
 async fn partner_facts(call: &Call<'_>) -> ApiResult<Vec<PartnerFacts>> {
     let db = &call.store.db;
-    let mut histories: HashMap<String, StatusHistory> = HashMap::new();
-    for change in partners::status_history(db).await? {
-        if let Ok(status) = PartnerStatus::parse(&change.status) {
-            histories
-                .entry(change.partner_id)
-                .or_default()
-                .0
-                .push((change.at, status));
-        }
-    }
+    let mut histories = partners::status_histories(db).await?;
     Ok(reports::partners(db)
         .await?
-        .into_iter()
-        .map(|row| PartnerFacts {
-            history: histories.remove(&row.id).unwrap_or_default(),
-            programs: serde_json::from_str(&row.programs).unwrap_or_default(),
-            links: serde_json::from_str(&row.links).unwrap_or_default(),
-            id: row.id,
-            name: row.name,
-            segment: row.segment,
-            since: row.since,
-        })
+        .iter()
+        .map(|row| row.facts(histories.remove(&row.id).unwrap_or_default()))
         .collect())
 }
 
@@ -459,15 +441,9 @@ pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
     let range_end = local_midnight(q.timezone, q.to);
     let mut out = Vec::new();
     for partner in reports::partners(db).await? {
-        let facts = PartnerFacts {
-            id: partner.id.clone(),
-            segment: partner.segment.clone(),
-            programs: serde_json::from_str(&partner.programs).unwrap_or_default(),
-            links: serde_json::from_str(&partner.links).unwrap_or_default(),
-            ..PartnerFacts::default()
-        };
         // Every partner the filters allow that existed before the range ended.
-        if !facts.belongs(&filters) || partner.since >= range_end {
+        if !partner.facts(StatusHistory::default()).belongs(&filters) || partner.since >= range_end
+        {
             continue;
         }
         let current = stages.get(&partner.id);
