@@ -49,9 +49,10 @@ start_runtime "$STATE/main" "$port" --env-file "$STATE/test.vars" --var OUTBOUND
 pids+=("$RUNTIME_PID")
 fault_port="$(free_port)"
 # A second runtime with test-only faults: its queue consumer fails the first delivery of
-# every batch halfway, and its first long rollup run fails midway (src/faults.rs).
+# every batch halfway, its first long rollup run fails midway, and D1 refuses the first
+# write of conversions whose order id starts with `fail-once-` (src/faults.rs).
 start_runtime "$STATE/faults" "$fault_port" --env-file "$STATE/test.vars" \
-    --var FAULT_INJECTION:fail_first_delivery,rollup_crash_once
+    --var FAULT_INJECTION:fail_first_delivery,rollup_crash_once,fail_storage_once
 pids+=("$RUNTIME_PID")
 for p in "$port" "$fault_port"; do
     wait_for "http://127.0.0.1:$p/healthz" 180 || { say "runtime on port $p did not start"; exit 1; }
@@ -68,7 +69,8 @@ say "end-to-end tests"
 BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" \
     ADMIN_API_KEY="$ADMIN_API_KEY" ADMIN_API_KEY_NEXT="$ADMIN_API_KEY_NEXT" \
     POSTBACK_SECRET_KEY="$POSTBACK_SECRET_KEY" \
-    RUNTIME_STATE_DIR="$STATE/main/v3" OPENAPI_JSON="$STATE/openapi.json" \
+    RUNTIME_STATE_DIR="$STATE/main/v3" FAULT_STATE_DIR="$STATE/faults/v3" \
+    OPENAPI_JSON="$STATE/openapi.json" \
     node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 
 say "schemathesis: every operation of openapi.yaml, bounded examples (schemathesis.toml)"

@@ -7,8 +7,8 @@
 use worker::Env;
 
 use crate::domain::time::utc_day;
-use crate::storage::{conversions, rollups, salts, DB_BINDING};
-use crate::{journey, outbound};
+use crate::storage::{conversions, salts, DB_BINDING};
+use crate::{journey, outbound, rollups};
 
 const DAY_MS: i64 = 86_400_000;
 /// Dirty days one cron run rolls up; the rest wait for the next run.
@@ -40,7 +40,7 @@ pub async fn run(env: &Env, now: i64) {
     }
     // Also the safety net for deliveries an earlier dispatch could not queue.
     outbound::dispatch(env, &db, now).await;
-    match rollups::run(&db, ROLLUP_DAYS_PER_RUN, |_| false).await {
+    match rollups::run_marked(&db, ROLLUP_DAYS_PER_RUN).await {
         Ok(days) if days > 0 => worker::console_log!("rolled up {days} days"),
         Ok(_) => {}
         Err(error) => worker::console_error!("rollup failed (the days stay marked): {error}"),

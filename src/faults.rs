@@ -6,32 +6,66 @@
 //!   new ones; the redelivery must add exactly the rest: nothing lost, nothing twice;
 //! - `rollup_crash_once`: the first rollup run with at least five dirty days fails inside
 //!   the transaction of its second day (after the delete and the rebuild), like a run
-//!   killed midway.
+//!   killed midway;
+//! - `fail_storage_once`: the first write of a conversion whose order id starts with
+//!   `fail-once-` fails in D1 (its transaction is refused after the insert), like a
+//!   database that fails mid-request; the sender's retry must record it exactly once.
+//!
+//! The list is read once per isolate (`configure`, at every entry point).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 
 use worker::Env;
 
 const VAR: &str = "FAULT_INJECTION";
 pub const FAIL_FIRST_DELIVERY: &str = "fail_first_delivery";
 pub const ROLLUP_CRASH_ONCE: &str = "rollup_crash_once";
+pub const FAIL_STORAGE_ONCE: &str = "fail_storage_once";
+/// The order-id prefix `fail_storage_once` applies to.
+const FAIL_ONCE_PREFIX: &str = "fail-once-";
 
 thread_local! {
+    static ON: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
     static ROLLUP_CRASHED: Cell<bool> = const { Cell::new(false) };
+    static FAILED_WRITES: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// Reads `FAULT_INJECTION`, once per isolate.
+pub fn configure(env: &Env) {
+    if ON.with_borrow(Option::is_some) {
+        return;
+    }
+    let faults = env
+        .var(VAR)
+        .map(|v| {
+            v.to_string()
+                .split(',')
+                .map(|f| f.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ON.set(Some(faults));
 }
 
 /// Whether fault `name` is switched on.
-pub fn enabled(env: &Env, name: &str) -> bool {
-    env.var(VAR)
-        .map(|v| v.to_string().split(',').any(|f| f.trim() == name))
-        .unwrap_or(false)
+pub fn on(name: &str) -> bool {
+    ON.with_borrow(|faults| faults.as_ref().is_some_and(|f| f.iter().any(|x| x == name)))
 }
 
 /// Whether this rollup run, with `dirty_days` to roll up, should crash (once per isolate).
-pub fn rollup_crash(env: &Env, dirty_days: usize) -> bool {
-    if dirty_days < 5 || ROLLUP_CRASHED.get() || !enabled(env, ROLLUP_CRASH_ONCE) {
+pub fn rollup_crash(dirty_days: usize) -> bool {
+    if dirty_days < 5 || ROLLUP_CRASHED.get() || !on(ROLLUP_CRASH_ONCE) {
         return false;
     }
     ROLLUP_CRASHED.set(true);
     true
+}
+
+/// Whether the write of the conversion with `order_key` should fail (the first time).
+pub fn fail_write(order_key: Option<&str>) -> bool {
+    let Some(key) = order_key.filter(|k| k.starts_with(FAIL_ONCE_PREFIX)) else {
+        return false;
+    };
+    on(FAIL_STORAGE_ONCE) && FAILED_WRITES.with_borrow_mut(|failed| failed.insert(key.to_owned()))
 }

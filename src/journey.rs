@@ -8,12 +8,12 @@
 
 use std::collections::HashMap;
 
-use worker::{D1Database, Result};
+use worker::D1Database;
 
 use crate::domain::journey::{
     walk, Activity, Carry, DayStage, StatusHistory, DAY_MS, LOOKBACK_DAYS,
 };
-use crate::storage::{journey, partners};
+use crate::storage::{journey, partners, Context, Result};
 
 /// Partner-days written in one transaction: a long backfill (a first run, or imported
 /// history marking an old day) goes in chunks of days, each committed with its progress.
@@ -22,6 +22,12 @@ const ROWS_PER_CHUNK: i64 = 20_000;
 /// Recomputes the stages from the progress mark through today; answers how many
 /// partner-days it wrote.
 pub async fn run(db: &D1Database, now: i64) -> Result<usize> {
+    walk_to_today(db, now)
+        .await
+        .context("walking the partner journey")
+}
+
+async fn walk_to_today(db: &D1Database, now: i64) -> Result<usize> {
     let today = now.div_euclid(DAY_MS);
     let histories = partners::status_histories(db).await?;
     let days_per_chunk = (ROWS_PER_CHUNK / (histories.len() as i64).max(1)).max(1);

@@ -4,6 +4,8 @@
 //! - `storage`: every D1 statement and KV key.
 //! - `http`: the edge endpoints (redirect, pixel) and the admin API.
 //! - `recording`: attribution and commission of a conversion, over storage.
+//! - `reporting`: every report's rows (JSON, CSV, OData, and what reads KPIs next).
+//! - `rollups`: rolling events up into the hourly KPI tables.
 //! - `journey`: the daily partner-journey stages, over storage.
 //! - `outbound`: approved conversions told to partners' own trackers.
 //! - `queue`, `cron`: the click queue consumer and the scheduled worker.
@@ -25,6 +27,10 @@ mod queue;
 #[cfg(target_arch = "wasm32")]
 mod recording;
 #[cfg(target_arch = "wasm32")]
+mod reporting;
+#[cfg(target_arch = "wasm32")]
+mod rollups;
+#[cfg(target_arch = "wasm32")]
 mod storage;
 
 #[cfg(target_arch = "wasm32")]
@@ -41,11 +47,13 @@ mod entry {
 
     #[event(fetch)]
     async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+        crate::faults::configure(&env);
         Ok(crate::http::handle(req, env, ctx).await)
     }
 
     #[event(queue)]
     async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+        crate::faults::configure(&env);
         if batch.queue().ends_with("-deliveries") {
             crate::outbound::deliver(batch, &env).await;
         } else {
@@ -56,6 +64,7 @@ mod entry {
 
     #[event(scheduled)]
     async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+        crate::faults::configure(&env);
         crate::cron::run(&env, event.schedule() as i64).await;
     }
 }

@@ -14,7 +14,7 @@ use crate::domain::money::{format_money, from_cents};
 use crate::domain::outbound::{backoff_seconds, render, MAX_ATTEMPTS};
 use crate::storage::conversions::{self, ConversionRow};
 use crate::storage::outbound::{self, Attempt};
-use crate::storage::DB_BINDING;
+use crate::storage::{StorageError, DB_BINDING};
 
 pub const DELIVERIES_QUEUE: &str = "DELIVERIES";
 /// Conversions changed this long ago or later are looked at by a dispatch.
@@ -22,32 +22,49 @@ const LOOKBACK_MS: i64 = 2 * 86_400_000;
 const RETRY_BASE_VAR: &str = "OUTBOUND_RETRY_BASE_SECONDS";
 const DEFAULT_RETRY_BASE_SECONDS: u32 = 30;
 
+/// Why a delivery could not be handled now (it is retried).
+#[derive(Debug)]
+pub enum OutboundError {
+    Storage(StorageError),
+    Queue(worker::Error),
+}
+
+impl From<StorageError> for OutboundError {
+    fn from(error: StorageError) -> Self {
+        OutboundError::Storage(error)
+    }
+}
+
+impl std::fmt::Display for OutboundError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutboundError::Storage(error) => error.fmt(f),
+            OutboundError::Queue(error) => write!(f, "the deliveries queue failed: {error}"),
+        }
+    }
+}
+
 /// Creates and queues the deliveries due. Failures are logged: the next dispatch (at the
 /// latest the cron's) picks up what this one could not queue.
 pub async fn dispatch(env: &Env, db: &D1Database, now: i64) {
-    let ids = match outbound::claim_due(db, now - LOOKBACK_MS, now).await {
-        Ok(ids) => ids,
-        Err(error) => {
-            worker::console_error!("creating outbound deliveries failed: {error}");
-            return;
-        }
-    };
+    if let Err(error) = queue_due(env, db, now).await {
+        worker::console_error!("dispatching outbound deliveries failed: {error}");
+    }
+}
+
+async fn queue_due(env: &Env, db: &D1Database, now: i64) -> Result<(), OutboundError> {
+    let ids = outbound::claim_due(db, now - LOOKBACK_MS, now).await?;
     if ids.is_empty() {
-        return;
+        return Ok(());
     }
-    let sent = match env.queue(DELIVERIES_QUEUE) {
-        Ok(queue) => {
-            let mut result = Ok(());
-            for chunk in ids.chunks(100) {
-                result = result.and(queue.send_batch(chunk.to_vec()).await);
-            }
-            result
-        }
-        Err(error) => Err(error),
-    };
-    if let Err(error) = sent {
-        worker::console_error!("queueing {} outbound deliveries failed: {error}", ids.len());
+    let queue = env.queue(DELIVERIES_QUEUE).map_err(OutboundError::Queue)?;
+    for chunk in ids.chunks(100) {
+        queue
+            .send_batch(chunk.to_vec())
+            .await
+            .map_err(OutboundError::Queue)?;
     }
+    Ok(())
 }
 
 fn retry_base(env: &Env) -> u32 {
@@ -89,7 +106,7 @@ async fn deliver_one(
     db: &D1Database,
     message: &Message<String>,
     now: i64,
-) -> worker::Result<()> {
+) -> Result<(), OutboundError> {
     let Some(delivery) = outbound::delivery(db, message.body()).await? else {
         message.ack();
         return Ok(());
@@ -160,7 +177,7 @@ pub async fn deliver(batch: MessageBatch<String>, env: &Env) {
     for message in &messages {
         let now = worker::Date::now().as_millis() as i64;
         if let Err(error) = deliver_one(env, &db, message, now).await {
-            worker::console_error!("delivery {} failed on storage: {error}", message.body());
+            worker::console_error!("delivery {} failed: {error}", message.body());
             message.retry();
         }
     }

@@ -23,7 +23,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             return;
         }
     };
-    let fault = faults::enabled(env, faults::FAIL_FIRST_DELIVERY);
+    let fault = faults::on(faults::FAIL_FIRST_DELIVERY);
     let mut events = Vec::with_capacity(messages.len());
     // Fault `fail_first_delivery`: which events arrive for the first time.
     let mut fresh = Vec::new();
@@ -66,7 +66,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         Ok(db) => tracking::write(&db, &events, worker::Date::now().as_millis() as i64)
             .await
             .map(drop),
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     };
     match written {
         Ok(()) if crash => {

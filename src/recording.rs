@@ -8,18 +8,39 @@ use rust_decimal::Decimal;
 use worker::{D1Database, Delay};
 
 use crate::domain::attribution::{check_refund, check_window};
-use crate::domain::commission::{cents, commission, refund_commission, Earning};
+use crate::domain::commission::{commission, refund_commission, Earning};
 use crate::domain::conversion::{ConversionEvent, Postback};
 use crate::domain::ids::new_id;
-use crate::domain::money::{from_cents, to_cents};
+use crate::domain::money::{from_cents, round_cents, to_cents};
 use crate::domain::partner::Segment;
 use crate::domain::time::month_bounds;
 use crate::domain::Invalid;
-use crate::http::error::{ApiError, ApiResult};
 use crate::storage::conversions::{self, ConversionRow};
 use crate::storage::programs::ProgramRow;
 use crate::storage::tracking::{self, ClickRow};
-use crate::storage::{partners, rules};
+use crate::storage::{partners, rules, StorageError};
+
+/// Why a conversion was not recorded: the sender's mistake (nothing changed; sending it
+/// again will not help), or a storage failure (a retry is safe and will succeed).
+#[derive(Debug)]
+pub enum RecordError {
+    Invalid(Invalid),
+    Storage(StorageError),
+}
+
+impl From<Invalid> for RecordError {
+    fn from(invalid: Invalid) -> Self {
+        RecordError::Invalid(invalid)
+    }
+}
+
+impl From<StorageError> for RecordError {
+    fn from(error: StorageError) -> Self {
+        RecordError::Storage(error)
+    }
+}
+
+type Result<T, E = RecordError> = std::result::Result<T, E>;
 
 /// A click may still be in the queue when its conversion arrives: look a few times.
 const CLICK_LOOKUPS: usize = 5;
@@ -38,7 +59,7 @@ pub async fn record(
     program: &ProgramRow,
     p: &Postback,
     now: i64,
-) -> ApiResult<Outcome> {
+) -> Result<Outcome> {
     if let Some(currency) = &p.currency {
         if currency.as_str() != program.currency {
             return Err(Invalid::new(
@@ -72,10 +93,9 @@ pub async fn record(
             status: "duplicate",
             row: winner,
         }),
-        None => Err(ApiError::internal(
-            "recording",
-            "insert ignored but no conversion found",
-        )),
+        None => Err(RecordError::Storage(StorageError::Failed(
+            "the conversion insert was ignored but no conversion was found".to_owned(),
+        ))),
     }
 }
 
@@ -85,7 +105,7 @@ async fn existing(
     db: &D1Database,
     program: &ProgramRow,
     p: &Postback,
-) -> ApiResult<Option<ConversionRow>> {
+) -> Result<Option<ConversionRow>> {
     let event = p.event.as_str();
     if let Some(key) = p.order_key() {
         if let Some(row) = conversions::by_order(db, &program.id, event, key).await? {
@@ -107,7 +127,7 @@ async fn replay(
     mut row: ConversionRow,
     p: &Postback,
     now: i64,
-) -> ApiResult<Outcome> {
+) -> Result<Outcome> {
     match p.status {
         Some(status) if status.as_str() != row.status => {
             conversions::set_status(db, &row.id, row.ts, status.as_str(), now).await?;
@@ -124,7 +144,7 @@ async fn replay(
     }
 }
 
-fn cents_of(amount: Decimal) -> ApiResult<i64> {
+fn cents_of(amount: Decimal) -> Result<i64> {
     to_cents(amount)
         .ok_or_else(|| Invalid::new("amount", "invalid_amount", "amount is too large").into())
 }
@@ -134,7 +154,7 @@ async fn refund(
     program: &ProgramRow,
     p: &Postback,
     now: i64,
-) -> ApiResult<ConversionRow> {
+) -> Result<ConversionRow> {
     let order_id = p.order_id.as_deref().unwrap_or_default();
     let sale = conversions::by_order(db, &program.id, ConversionEvent::Sale.as_str(), order_id)
         .await?
@@ -145,7 +165,7 @@ async fn refund(
                 "no sale of this program has this order_id",
             )
         })?;
-    let amount = cents(
+    let amount = round_cents(
         p.amount
             .ok_or_else(|| Invalid::new("amount", "missing_field", "amount is required"))?,
     );
@@ -182,7 +202,7 @@ enum Source {
     Customer(ConversionRow),
 }
 
-pub async fn find_click(db: &D1Database, click_id: &str) -> ApiResult<Option<ClickRow>> {
+pub async fn find_click(db: &D1Database, click_id: &str) -> Result<Option<ClickRow>, StorageError> {
     for attempt in 1..=CLICK_LOOKUPS {
         if let Some(click) = tracking::click(db, click_id).await? {
             return Ok(Some(click));
@@ -194,7 +214,7 @@ pub async fn find_click(db: &D1Database, click_id: &str) -> ApiResult<Option<Cli
     Ok(None)
 }
 
-async fn source(db: &D1Database, program: &ProgramRow, p: &Postback) -> ApiResult<Source> {
+async fn source(db: &D1Database, program: &ProgramRow, p: &Postback) -> Result<Source> {
     if let Some(click_id) = &p.click_id {
         let click = find_click(db, click_id)
             .await?
@@ -239,7 +259,7 @@ async fn conversion(
     program: &ProgramRow,
     p: &Postback,
     now: i64,
-) -> ApiResult<ConversionRow> {
+) -> Result<ConversionRow> {
     let ts = p.ts.unwrap_or(now);
     let base = match source(db, program, p).await? {
         Source::Click(click) => {
@@ -252,10 +272,8 @@ async fn conversion(
         },
     };
     let partner = partners::get(db, &base.partner_id).await?;
-    let segment = partner
-        .and_then(|partner| Segment::parse(&partner.segment).ok())
-        .unwrap_or(Segment::Other);
-    let amount = cents(p.amount.unwrap_or_default());
+    let segment = partner.map_or(Segment::Other, |partner| partner.segment);
+    let amount = round_cents(p.amount.unwrap_or_default());
     let (month_start, _) = month_bounds(ts, &program.timezone);
     let monthly_sale_number = if p.event == ConversionEvent::Sale {
         conversions::sales_in_month_up_to(db, &base.partner_id, &program.id, month_start, ts)

@@ -10,11 +10,11 @@
 //! 3. within that level, the highest tier reached wins; among equal tiers, the rule
 //!    created last.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::conversion::ConversionEvent;
-use super::money::parse_amount;
+use super::money::{parse_amount, round_cents};
 use super::partner::Segment;
 use super::text::string_enum;
 use super::Invalid;
@@ -71,16 +71,9 @@ pub fn applicable<'r>(rules: &'r [Rule], earning: &Earning<'_>) -> Option<&'r Ru
         .map(|(_, rule)| rule)
 }
 
-/// `amount` rounded half away from zero to cents, with exactly two decimals.
-pub fn cents(amount: Decimal) -> Decimal {
-    let mut rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(2);
-    rounded
-}
-
 /// What the rule earns on `amount`, rounded to cents.
 pub fn earned(rule: &Rule, amount: Decimal) -> Decimal {
-    cents(match rule.kind {
+    round_cents(match rule.kind {
         RuleKind::Fixed => rule.value,
         RuleKind::Percent => amount * rule.value / Decimal::ONE_HUNDRED,
     })
@@ -105,7 +98,7 @@ pub fn refund_commission(
     if sale_amount.is_zero() || refund_amount == sale_amount {
         return -sale_commission;
     }
-    cents(-sale_commission * refund_amount / sale_amount)
+    round_cents(-sale_commission * refund_amount / sale_amount)
 }
 
 /// `POST /api/v1/commission-rules` as it arrives.
@@ -397,7 +390,7 @@ mod tests {
         ) {
             let rules = [rule("r", Sale, Percent, &Decimal::new(i64::from(pct), 2).to_string())];
             let (c, _) = commission(&rules, &Earning { amount, ..sale("0", 1) });
-            let part = cents(amount * Decimal::from(split) / Decimal::ONE_HUNDRED);
+            let part = round_cents(amount * Decimal::from(split) / Decimal::ONE_HUNDRED);
             let rest = amount - part;
             let reversed = refund_commission(c, amount, part) + refund_commission(c, amount, rest);
             // Two roundings of half a cent each at most.

@@ -16,17 +16,15 @@ pub mod error;
 pub mod ids;
 pub mod import;
 pub mod journey;
-pub mod kpi;
 pub mod link;
 pub mod money;
-pub mod network;
 pub mod odata;
 pub mod outbound;
 pub mod partner;
 pub mod program;
 #[cfg(test)]
 mod properties;
-pub mod report;
+pub mod reporting;
 pub mod request_target;
 pub mod signature;
 pub mod text;

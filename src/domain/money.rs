@@ -1,7 +1,9 @@
-//! Money: `rust_decimal` amounts parsed from strict decimal strings, and ISO 4217
-//! currency codes. Money is never a float anywhere in partnerlens.
+//! Money, in one place: `rust_decimal` amounts parsed from strict decimal strings, ISO
+//! 4217 currency codes, rounding half away from zero to cents, cents (as D1 stores money)
+//! to and from `Decimal`, and the two-decimal text the API shows. Money is never a float
+//! anywhere in partnerlens.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Invalid;
 
@@ -57,10 +59,17 @@ pub fn parse_amount(field: &'static str, raw: &str, max_scale: u32) -> Result<De
     Decimal::from_str_exact(raw).map_err(|_| invalid(format!("{field} is too large: '{raw}'")))
 }
 
+/// `amount` rounded half away from zero to cents, with exactly two decimals.
+pub fn round_cents(amount: Decimal) -> Decimal {
+    let mut rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(2);
+    rounded
+}
+
 /// Money in hundredths, as D1 stores it: an integer that SQL sums exactly. `None` when
 /// the amount does not fit.
 pub fn to_cents(amount: Decimal) -> Option<i64> {
-    let mut rounded = super::commission::cents(amount);
+    let mut rounded = round_cents(amount);
     rounded.rescale(2);
     i64::try_from(rounded.mantissa()).ok()
 }
@@ -72,7 +81,7 @@ pub fn from_cents(cents: i64) -> Decimal {
 
 /// Money as the API shows it: a string with exactly two decimals.
 pub fn format_money(amount: Decimal) -> String {
-    super::commission::cents(amount).to_string()
+    round_cents(amount).to_string()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::conversion::{parse_timestamp, Postback};
 use super::link::LinkCode;
 use super::money::{format_money, from_cents, parse_amount, to_cents};
-use super::report::{day_of_index, local_midnight, offset_spans};
+use super::reporting::{day_of_index, local_midnight, offset_spans};
 use super::time::parse_date;
 
 fn pairs(list: &[(&str, String)]) -> Vec<(String, String)> {
@@ -129,7 +129,7 @@ proptest! {
         let tz: chrono_tz::Tz = zone.parse().unwrap();
         let (from, to) = (day_of_index(start), day_of_index(start + length));
         let spans = offset_spans(tz, from, to).unwrap();
-        let hours = |spans: &[super::report::OffsetSpan]| -> Vec<(i64, NaiveDate)> {
+        let hours = |spans: &[super::reporting::OffsetSpan]| -> Vec<(i64, NaiveDate)> {
             spans.iter().flat_map(|s| (s.from_hour..s.to_hour)
                 .map(move |h| (h, day_of_index((h + s.offset_hours).div_euclid(24))))).collect()
         };

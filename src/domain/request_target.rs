@@ -22,11 +22,6 @@ pub fn origin(url: &str) -> &str {
     &url[..end]
 }
 
-/// The non-empty segments of a path: `/api/v1/links/x` → `["api", "v1", "links", "x"]`.
-pub fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
-}
-
 /// The first value of query parameter `name`, percent-decoded.
 pub fn query_param(query: &str, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
@@ -66,12 +61,6 @@ mod tests {
     }
 
     #[test]
-    fn segments_skip_empty_parts() {
-        assert_eq!(segments("/api/v1/links/"), vec!["api", "v1", "links"]);
-        assert_eq!(segments("/r//evil.example"), vec!["r", "evil.example"]);
-    }
-
-    #[test]
     fn query_params_are_decoded() {
         assert_eq!(
             query_param("a=1&cursor=x%2By", "cursor").as_deref(),
@@ -105,5 +94,77 @@ mod with_param_tests {
         );
         assert_eq!(with_param("", "cursor", "x"), "cursor=x");
         assert_eq!(with_param("q=a+b", "cursor", "x"), "q=a+b&cursor=x");
+    }
+}
+
+/// The values of a route pattern's `{name}` segments, in order (at most two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Params<'p> {
+    values: [&'p str; 2],
+    len: usize,
+}
+
+impl<'p> Params<'p> {
+    /// The first parameter (`{id}`, `{code}`), or `""` for a pattern without one.
+    pub fn first(&self) -> &'p str {
+        self.values[0]
+    }
+
+    pub fn as_slice(&self) -> &[&'p str] {
+        &self.values[..self.len]
+    }
+}
+
+/// Matches `path` against a route pattern such as `/api/v1/links/{id}`: literal segments
+/// must be equal, `{name}` takes any one segment. Empty segments are skipped. No
+/// allocation: the redirect goes through here.
+pub fn match_path<'p>(pattern: &str, path: &'p str) -> Option<Params<'p>> {
+    let mut wanted = pattern.split('/').filter(|s| !s.is_empty());
+    let mut given = path.split('/').filter(|s| !s.is_empty());
+    let mut params = Params::default();
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') => {
+                *params.values.get_mut(params.len)? = g;
+                params.len += 1;
+            }
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod match_path_tests {
+    use super::*;
+
+    #[test]
+    fn literal_segments_match_exactly_and_parameters_take_one_segment() {
+        let p = match_path("/api/v1/links/{id}", "/api/v1/links/lnk_1").unwrap();
+        assert_eq!(p.as_slice(), ["lnk_1"]);
+        assert_eq!(p.first(), "lnk_1");
+        assert!(match_path("/api/v1/links/{id}", "/api/v1/links").is_none());
+        assert!(match_path("/api/v1/links/{id}", "/api/v1/links/a/b").is_none());
+        assert!(match_path("/api/v1/links", "/api/v1/links/").is_some());
+        assert!(match_path("/odata", "/odata/").is_some());
+        assert_eq!(
+            match_path(
+                "/payouts/{id}/statement.csv",
+                "/payouts/pay_1/statement.csv"
+            )
+            .unwrap()
+            .as_slice(),
+            ["pay_1"]
+        );
+        assert_eq!(
+            match_path("/r/{code}", "/r//evil.example").unwrap().first(),
+            "evil.example"
+        );
+        assert_eq!(match_path("/healthz", "/healthz").unwrap().first(), "");
+        assert!(
+            match_path("/{a}/{b}/{c}", "/x/y/z").is_none(),
+            "at most two parameters"
+        );
     }
 }

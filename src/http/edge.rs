@@ -93,11 +93,9 @@ pub async fn pixel(req: &Request, env: &Env, ctx: &Context, code: &str, record: 
     )
 }
 
-/// The floor of a Rust redirect in this runtime, for `bench/redirect`: the same build
-/// answering a static `302` without touching storage. Exists only where the variable
-/// `BENCH_ROUTES` is `on` (never in `wrangler.toml`).
-pub const BENCH_FLOOR_PATH: &str = "/__bench/floor";
-
+/// `/__bench/floor`: the floor of a Rust redirect in this runtime, for `bench/redirect`:
+/// the same build answering a static `302` without touching storage. Exists only where
+/// the variable `BENCH_ROUTES` is `on` (never in `wrangler.toml`).
 pub fn bench_floor(env: &Env) -> Response {
     let enabled = env.var("BENCH_ROUTES").map(|v| v.to_string()).ok();
     if enabled.as_deref() == Some("on") {

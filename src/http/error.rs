@@ -6,6 +6,11 @@ use serde::Serialize;
 use worker::Response;
 
 use crate::domain::Invalid;
+use crate::recording::RecordError;
+use crate::storage::StorageError;
+
+/// How long a sender waits before retrying after a storage failure.
+const STORAGE_RETRY_AFTER_SECONDS: u32 = 5;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -51,14 +56,11 @@ impl ApiError {
     }
 
     /// `405` with the methods the path does allow.
-    pub fn method_not_allowed(allow: &'static str) -> Self {
+    pub fn method_not_allowed(allow: String) -> Self {
         Self {
-            header: Some(("allow", allow.to_owned())),
-            ..Self::new(
-                405,
-                "method_not_allowed",
-                format!("this path allows {allow}"),
-            )
+            message: format!("this path allows {allow}"),
+            header: Some(("allow", allow)),
+            ..Self::new(405, "method_not_allowed", String::new())
         }
     }
 
@@ -105,6 +107,36 @@ impl ApiError {
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> Self {
         Self::new(422, invalid.code, invalid.message).with_field(invalid.field)
+    }
+}
+
+/// Storage failed: a `503` the sender should retry (every write is idempotent, so a
+/// retry never counts twice); a corrupt stored value is a `500`. Both are logged.
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Failed(_) => {
+                worker::console_error!("storage: {error}");
+                Self {
+                    header: Some(("retry-after", STORAGE_RETRY_AFTER_SECONDS.to_string())),
+                    ..Self::new(
+                        503,
+                        "storage_unavailable",
+                        "storage failed while handling this request; retry it (a retry is safe and never counts twice)",
+                    )
+                }
+            }
+            StorageError::Corrupt { .. } => Self::internal("storage", error),
+        }
+    }
+}
+
+impl From<RecordError> for ApiError {
+    fn from(error: RecordError) -> Self {
+        match error {
+            RecordError::Invalid(invalid) => invalid.into(),
+            RecordError::Storage(storage) => storage.into(),
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The HTTP surface: one dispatch over the path, the edge endpoints first.
+//! The HTTP surface: one dispatch over the route table (`routes`), the edge first. Only
+//! this layer turns the services' errors into HTTP answers.
 
 mod admin;
 pub mod auth;
@@ -8,13 +9,15 @@ pub mod error;
 mod outbox;
 mod postback;
 mod respond;
+mod routes;
 pub mod throttle;
 mod webhooks;
 
 use worker::{Context, Env, Method, Request, Response};
 
-use crate::domain::request_target::{origin, path_and_query, segments};
+use crate::domain::request_target::{origin, path_and_query};
 use error::ApiError;
+use routes::{Handler, Incoming};
 
 /// The request's method. workers-rs reads a method it does not know (`QUERY`, `FOO`) as
 /// `GET`; partnerlens reads it as `REPORT`, which no route serves, so it gets a `405`.
@@ -30,54 +33,41 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     let url = req.inner().url();
     let (path, query) = path_and_query(&url);
     let method = method(&req);
-    // HEAD answers like GET but records nothing.
-    let record = method == Method::Get;
-    let edge_method = matches!(method, Method::Get | Method::Head);
-    if let Some(code) = path.strip_prefix("/r/") {
-        if !edge_method {
-            return ApiError::method_not_allowed("GET, HEAD").into_response();
-        }
-        return edge::redirect(&req, &env, &ctx, code, query, record).await;
-    }
-    if let Some(code) = path.strip_prefix("/i/") {
-        if !edge_method {
-            return ApiError::method_not_allowed("GET, HEAD").into_response();
-        }
-        return edge::pixel(&req, &env, &ctx, code, record).await;
-    }
-    if path == edge::BENCH_FLOOR_PATH {
-        return edge::bench_floor(&env);
-    }
-    let parts = segments(path);
-    let answer = match parts.as_slice() {
-        ["api", "v1", rest @ ..] => {
-            admin::route(&mut req, &env, origin(&url).to_owned(), path, query, rest).await
-        }
-        ["postback"] if matches!(method, Method::Get | Method::Post) => {
-            postback::handle(&mut req, &env, query).await
-        }
-        ["postback"] => Err(ApiError::method_not_allowed("GET, POST")),
-        ["webhooks", "amocrm"] if method == Method::Post => {
-            webhooks::amocrm(&mut req, &env, query).await
-        }
-        ["webhooks", "amocrm"] => Err(ApiError::method_not_allowed("POST")),
-        ["odata", rest @ ..] => {
-            let segments: Vec<&str> = std::iter::once("odata")
-                .chain(rest.iter().copied())
-                .collect();
-            admin::route(
-                &mut req,
-                &env,
-                origin(&url).to_owned(),
-                path,
-                query,
-                &segments,
-            )
-            .await
-        }
-        ["healthz"] if edge_method => Ok(respond::json(200, &serde_json::json!({"status": "ok"}))),
-        ["healthz"] => Err(ApiError::method_not_allowed("GET, HEAD")),
-        _ => Err(ApiError::not_found("endpoint")),
+    let Some((route, params)) = routes::find(&method, path) else {
+        return refuse(&req, &env, path, query).await.into_response();
+    };
+    let mut incoming = Incoming {
+        req: &mut req,
+        env: &env,
+        ctx: &ctx,
+        method,
+        origin: origin(&url),
+        path,
+        query,
+    };
+    let answer = match route.handler {
+        Handler::Public(handler) => handler(&mut incoming, params).await,
+        Handler::Api(handler) => admin::serve(&mut incoming, route.guard, params, handler).await,
     };
     answer.unwrap_or_else(ApiError::into_response)
+}
+
+/// No route serves this method on this path: a `405` naming the methods that are served,
+/// or a `404`; where a key is needed, a caller without a valid one gets `401` first.
+async fn refuse(req: &Request, env: &Env, path: &str, query: &str) -> ApiError {
+    if routes::keyed(path) {
+        let authenticated = match crate::storage::Store::open(env) {
+            Ok(store) => auth::authenticate(req, env, &store.db, query)
+                .await
+                .map(drop),
+            Err(error) => Err(error.into()),
+        };
+        if let Err(refusal) = authenticated {
+            return refusal;
+        }
+    }
+    match routes::allowed(path) {
+        Some(allow) => ApiError::method_not_allowed(allow),
+        None => ApiError::not_found("endpoint"),
+    }
 }

@@ -66,6 +66,6 @@ pub async fn guard<T>(
 }
 
 /// Forgets failures older than an hour (the cron).
-pub async fn forget_old(db: &worker::D1Database, now: i64) -> worker::Result<usize> {
+pub async fn forget_old(db: &worker::D1Database, now: i64) -> crate::storage::Result<usize> {
     auth_failures::delete_before(db, now.div_euclid(MINUTE_MS) - 60).await
 }

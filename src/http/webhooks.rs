@@ -2,7 +2,8 @@
 //! lead whose pipeline status the program maps becomes a conversion (or a rejection)
 //! through the same recording as a postback. The answer lists what happened to each lead;
 //! it is 200 whenever the request itself was sound, so AmoCRM does not retry a batch
-//! because one lead in it could not be attributed.
+//! because one lead in it could not be attributed. A storage failure is a `503`: AmoCRM
+//! retries the whole batch, and the leads already recorded come back as duplicates.
 
 use serde::Serialize;
 use worker::{Date, Env, Request, Response};
@@ -15,8 +16,9 @@ use crate::domain::amocrm::parse_leads;
 use crate::domain::conversion::ConversionStatus;
 use crate::domain::ids::sha256_hex;
 use crate::domain::request_target::query_param;
+use crate::outbound;
+use crate::recording::{self, RecordError};
 use crate::storage::{crm, programs, DB_BINDING};
-use crate::{outbound, recording};
 
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -93,14 +95,19 @@ pub async fn amocrm(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
                     error: None,
                 }),
                 // A lost lead rejects only the conversions it produced; the others don't exist.
-                Err(_) if rejecting => {}
-                Err(error) => processed.push(LeadResult {
+                Err(RecordError::Invalid(_)) if rejecting => {}
+                Err(RecordError::Invalid(invalid)) => processed.push(LeadResult {
                     lead_id: lead.id.clone(),
                     event,
                     status: "error",
                     conversion_id: None,
-                    error: Some(error.message),
+                    error: Some(invalid.message),
                 }),
+                Err(RecordError::Storage(error)) => {
+                    // The deliveries of what was recorded still go out.
+                    outbound::dispatch(env, &db, now).await;
+                    return Err(error.into());
+                }
             }
         }
     }

@@ -2,9 +2,9 @@
 //! address) and minute.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{execute, first};
+use super::{execute, first, Result};
 
 const COUNT: &str = "SELECT failures FROM auth_failures WHERE source = ? AND minute = ?";
 const ADD: &str = "INSERT INTO auth_failures (source, minute, failures) VALUES (?, ?, 1) \

@@ -1,9 +1,9 @@
 //! BI keys and partner tokens in D1: only their SHA-256 is kept.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{execute, first, page, Page};
+use super::{execute, first, page, Page, Result};
 use crate::domain::cursor::Cursor;
 
 const INSERT: &str =
@@ -56,4 +56,32 @@ pub async fn revoke(db: &D1Database, id: &str, now: i64) -> Result<()> {
 
 pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result<Page<BiKeyRow>> {
     page(db, "bi_keys", "created_at", &[], after, limit).await
+}
+
+/// Partner tokens (keys with a partner), oldest first, of one partner when given.
+const PARTNER_TOKENS: &str = "SELECT * FROM bi_keys WHERE partner_id IS NOT NULL \
+     AND (?1 IS NULL OR partner_id = ?1) \
+     AND (?2 IS NULL OR created_at > ?2 OR (created_at = ?2 AND id > ?3)) \
+     ORDER BY created_at, id LIMIT ?4";
+
+pub async fn list_partner_tokens(
+    db: &D1Database,
+    partner_id: Option<&str>,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<BiKeyRow>> {
+    let rows = super::statement(
+        db,
+        PARTNER_TOKENS,
+        &[
+            partner_id.into(),
+            after.map_or(super::Arg::Null, |c| super::Arg::Int(c.at)),
+            after.map(|c| c.id.as_str()).into(),
+            (limit + 1).into(),
+        ],
+    )?
+    .all()
+    .await?
+    .results::<BiKeyRow>()?;
+    Ok(Page::from_overfetch(rows, limit))
 }

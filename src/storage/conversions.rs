@@ -3,9 +3,9 @@
 //! nothing on conflict and the caller reads back the conversion that won.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{equal_filters, first, page, Arg, Page};
+use super::{equal_filters, first, page, Arg, Page, Result};
 use crate::domain::cursor::Cursor;
 
 const INSERT: &str = "INSERT INTO conversions (id, program_id, partner_id, link_id, click_id, \
@@ -113,12 +113,14 @@ pub async fn insert(db: &D1Database, c: &ConversionRow) -> Result<bool> {
         (&c.utm_term).into(),
         (&c.utm_content).into(),
     ];
-    let results = db
-        .batch(vec![
-            super::statement(db, INSERT, &args)?,
-            super::rollups::mark_statement(db, c.ts, c.recorded_at)?,
-        ])
-        .await?;
+    let mut batch = vec![
+        super::statement(db, INSERT, &args)?,
+        super::rollups::mark_statement(db, c.ts, c.recorded_at)?,
+    ];
+    if crate::faults::fail_write(c.order_key.as_deref()) {
+        batch.push(super::injected_failure(db)?);
+    }
+    let results = db.batch(batch).await?;
     let inserted = results
         .first()
         .and_then(|r| r.meta().ok().flatten())
@@ -205,6 +207,7 @@ pub async fn set_status(db: &D1Database, id: &str, ts: i64, status: &str, now: i
     ])
     .await
     .map(drop)
+    .map_err(Into::into)
 }
 
 pub struct ConversionFilter<'a> {

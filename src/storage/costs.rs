@@ -1,9 +1,9 @@
 //! Program costs in D1: marketing, training, support and other spending per day.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{equal_filters, execute, page, Page};
+use super::{equal_filters, execute, page, Page, Result};
 use crate::domain::cursor::Cursor;
 
 const INSERT: &str =

@@ -1,9 +1,9 @@
 //! CRM mappings in D1.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{execute, first};
+use super::{execute, first, Result, StorageError};
 use crate::domain::amocrm::AmoMapping;
 
 const UPSERT: &str = "INSERT INTO amocrm_mappings (program_id, mapping, created_at, updated_at) \
@@ -21,7 +21,8 @@ pub async fn save_amocrm(
     mapping: &AmoMapping,
     now: i64,
 ) -> Result<()> {
-    let json = serde_json::to_string(mapping)?;
+    let json = serde_json::to_string(mapping)
+        .map_err(|e| StorageError::Failed(format!("encoding the AmoCRM mapping: {e}")))?;
     execute(
         db,
         UPSERT,

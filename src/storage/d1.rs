@@ -2,7 +2,9 @@
 //! D1 refuses JS BigInt, which is what `i64` would become.
 
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, Result};
+use worker::{D1Database, D1PreparedStatement};
+
+use super::Result;
 
 /// A value bound to a `?` placeholder.
 pub enum Arg<'a> {
@@ -67,11 +69,11 @@ impl From<&Arg<'_>> for JsValue {
 /// Prepares `sql` with `args` bound in order.
 pub fn statement(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> Result<D1PreparedStatement> {
     let values: Vec<JsValue> = args.iter().map(JsValue::from).collect();
-    db.prepare(sql).bind(&values)
+    db.prepare(sql).bind(&values).map_err(Into::into)
 }
 
 /// Whether a D1 error is a UNIQUE constraint violation on `column` (`table.column`).
-pub fn is_unique_violation(error: &worker::Error, column: &str) -> bool {
+pub fn is_unique_violation(error: &super::StorageError, column: &str) -> bool {
     let text = error.to_string();
     text.contains("UNIQUE constraint failed") && text.contains(column)
 }
@@ -125,11 +127,20 @@ pub async fn first<T: serde::de::DeserializeOwned>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> Result<Option<T>> {
-    statement(db, sql, args)?.first::<T>(None).await
+    statement(db, sql, args)?
+        .first::<T>(None)
+        .await
+        .map_err(Into::into)
 }
 
 /// Runs `sql` with `args`, answering how many rows it changed.
 pub async fn execute(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> Result<usize> {
     let result = statement(db, sql, args)?.run().await?;
     Ok(result.meta()?.and_then(|meta| meta.changes).unwrap_or(0))
+}
+
+/// A statement that always fails (a table that does not exist): the test-only faults
+/// put it in a batch to make D1 refuse the whole transaction, as a failing database would.
+pub fn injected_failure(db: &D1Database) -> Result<D1PreparedStatement> {
+    statement(db, "INSERT INTO fault_injection_failure VALUES (1)", &[])
 }

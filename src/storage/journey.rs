@@ -3,10 +3,11 @@
 //! which day the next run recomputes.
 
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, Result};
+use worker::{D1Database, D1PreparedStatement};
 
-use super::{first, statement};
-use crate::domain::journey::DayStage;
+use super::{first, statement, Result, StorageError};
+use crate::domain::journey::{DayStage, Stage};
+use crate::domain::reporting::JourneyStage;
 
 const PROGRESS: &str = "SELECT next_day, marks FROM journey_progress WHERE id = 1";
 /// Moves the next run's first day back to `?1` (a NULL next day already means "all").
@@ -74,6 +75,7 @@ pub async fn carries(db: &D1Database, day: i64) -> Result<Vec<CarryRow>> {
         .all()
         .await?
         .results()
+        .map_err(Into::into)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +93,7 @@ pub async fn activity(db: &D1Database, from: i64, to: i64) -> Result<Vec<Activit
         .all()
         .await?
         .results()
+        .map_err(Into::into)
 }
 
 /// Replaces the stage rows of days `[start, end)` with `rows` in one transaction, and
@@ -125,42 +128,61 @@ pub async fn replace(
         batch.push(statement(db, INSERT_JSON, &[json.as_str().into()])?);
     }
     batch.push(statement(db, ADVANCE, &[next_day.into(), marks.into()])?);
-    db.batch(batch).await.map(drop)
+    db.batch(batch).await.map(drop).map_err(Into::into)
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct StageRow {
-    pub partner_id: String,
-    pub stage: String,
-    pub risk: Option<String>,
-    pub last_active_day: Option<i64>,
-    pub last_14: i64,
-    pub prev_14: i64,
-    /// The first day of the stretch of this stage that includes the row's day.
-    pub since_day: i64,
+struct StageRow {
+    partner_id: String,
+    stage: String,
+    risk: Option<String>,
+    last_active_day: Option<i64>,
+    last_14: i64,
+    prev_14: i64,
+    since_day: i64,
+}
+
+fn stage(raw: &str) -> Result<Stage> {
+    Stage::parse(raw).map_err(|_| StorageError::corrupt("journey stage", raw))
 }
 
 /// Each partner's stage on `day`, with the day its current stretch in that stage began.
-pub async fn stages_on(db: &D1Database, day: i64) -> Result<Vec<StageRow>> {
+pub async fn stages_on(db: &D1Database, day: i64) -> Result<Vec<(String, JourneyStage)>> {
     const SQL: &str = "SELECT s.partner_id, s.stage, s.risk, s.last_active_day, s.last_14, \
          s.prev_14, coalesce((SELECT max(o.day) + 1 FROM partner_stage_days o \
            WHERE o.partner_id = s.partner_id AND o.day < ?1 AND o.stage != s.stage), \
            (SELECT min(f.day) FROM partner_stage_days f WHERE f.partner_id = s.partner_id)) \
            AS since_day \
          FROM partner_stage_days s WHERE s.day = ?1";
-    statement(db, SQL, &[day.into()])?.all().await?.results()
+    let rows: Vec<StageRow> = statement(db, SQL, &[day.into()])?.all().await?.results()?;
+    rows.into_iter()
+        .map(|row| {
+            let on = JourneyStage {
+                stage: stage(&row.stage)?,
+                risk: row.risk,
+                last_active_day: row.last_active_day,
+                last_14: row.last_14,
+                prev_14: row.prev_14,
+                since_day: row.since_day,
+            };
+            Ok((row.partner_id, on))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct StageDaysRow {
-    pub partner_id: String,
-    pub stage: String,
-    pub days: i64,
+struct StageDaysRow {
+    partner_id: String,
+    stage: String,
+    days: i64,
 }
 
 /// Days each partner spent in each stage up to and including `day`.
-pub async fn days_per_stage(db: &D1Database, day: i64) -> Result<Vec<StageDaysRow>> {
+pub async fn days_per_stage(db: &D1Database, day: i64) -> Result<Vec<(String, Stage, i64)>> {
     const SQL: &str = "SELECT partner_id, stage, count(*) AS days FROM partner_stage_days \
          WHERE day <= ? GROUP BY partner_id, stage";
-    statement(db, SQL, &[day.into()])?.all().await?.results()
+    let rows: Vec<StageDaysRow> = statement(db, SQL, &[day.into()])?.all().await?.results()?;
+    rows.into_iter()
+        .map(|row| Ok((row.partner_id, stage(&row.stage)?, row.days)))
+        .collect()
 }

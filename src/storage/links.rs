@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::Deserialize;
-use worker::{Context, D1Database, Env, KvStore, Result};
+use worker::{Context, D1Database, Env, KvStore};
 
-use super::{equal_filters, execute, first, page, Page, DB_BINDING, KV_BINDING};
+use super::{equal_filters, execute, first, page, Page, Result, DB_BINDING, KV_BINDING};
 use crate::domain::cursor::Cursor;
 use crate::domain::link::{Destination, LinkCode, LinkTarget};
 

@@ -7,6 +7,7 @@ pub mod conversions;
 pub mod costs;
 pub mod crm;
 mod d1;
+mod error;
 pub mod journey;
 pub mod links;
 pub mod outbound;
@@ -19,10 +20,11 @@ pub mod rules;
 pub mod salts;
 pub mod tracking;
 
-pub(crate) use d1::{equal_filters, execute, first, page, statement};
+pub(crate) use d1::{equal_filters, execute, first, injected_failure, page, statement};
 pub use d1::{is_unique_violation, Arg};
+pub use error::{Context, Result, StorageError};
 
-use worker::{D1Database, Env, KvStore, Result};
+use worker::{D1Database, Env, KvStore};
 
 pub const DB_BINDING: &str = "DB";
 pub const KV_BINDING: &str = "LINKS";

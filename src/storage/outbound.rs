@@ -1,9 +1,9 @@
 //! Outbound postback endpoints and their delivery log in D1.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{equal_filters, execute, first, page, statement, Page};
+use super::{equal_filters, execute, first, page, statement, Page, Result};
 use crate::domain::cursor::Cursor;
 
 const INSERT_ENDPOINT: &str = "INSERT INTO partner_postbacks (id, partner_id, program_id, \

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, Result};
+use worker::{D1Database, D1PreparedStatement};
 
-use super::{first, page, statement, Page};
+use super::{first, page, statement, Page, Result};
 use crate::domain::cursor::Cursor;
 use crate::domain::journey::StatusHistory;
-use crate::domain::partner::{PartnerFields, PartnerStatus};
+use crate::domain::partner::{PartnerFields, PartnerStatus, Segment};
 
 const TABLE: &str = "partners";
 
@@ -29,10 +29,10 @@ pub struct PartnerRow {
     pub id: String,
     pub name: String,
     pub email: Option<String>,
-    pub segment: String,
+    pub segment: Segment,
     pub tier: Option<String>,
     pub region: Option<String>,
-    pub status: String,
+    pub status: PartnerStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -54,7 +54,10 @@ pub async fn insert(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> R
         ],
     )?;
     let status = status_change(db, id, p, now)?;
-    db.batch(vec![insert, status]).await.map(drop)
+    db.batch(vec![insert, status])
+        .await
+        .map(drop)
+        .map_err(Into::into)
 }
 
 fn status_change(
@@ -94,14 +97,17 @@ pub async fn update(db: &D1Database, id: &str, p: &PartnerFields, now: i64) -> R
         ],
     )?;
     let status = status_change(db, id, p, now)?;
-    db.batch(vec![update, status]).await.map(drop)
+    db.batch(vec![update, status])
+        .await
+        .map(drop)
+        .map_err(Into::into)
 }
 
 #[derive(Deserialize)]
 struct StatusChangeRow {
     partner_id: String,
     at: i64,
-    status: String,
+    status: PartnerStatus,
 }
 
 /// Every partner's status changes, oldest first, by partner id.
@@ -109,13 +115,11 @@ pub async fn status_histories(db: &D1Database) -> Result<HashMap<String, StatusH
     let rows: Vec<StatusChangeRow> = statement(db, STATUS_HISTORY, &[])?.all().await?.results()?;
     let mut histories: HashMap<String, StatusHistory> = HashMap::new();
     for change in rows {
-        if let Ok(status) = PartnerStatus::parse(&change.status) {
-            histories
-                .entry(change.partner_id)
-                .or_default()
-                .0
-                .push((change.at, status));
-        }
+        histories
+            .entry(change.partner_id)
+            .or_default()
+            .0
+            .push((change.at, change.status));
     }
     Ok(histories)
 }

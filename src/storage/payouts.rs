@@ -4,9 +4,9 @@
 //! conversion is paid exactly once even when runs overlap.
 
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{equal_filters, first, page, statement, Page};
+use super::{equal_filters, first, page, statement, Page, Result};
 use crate::domain::cursor::Cursor;
 
 /// Partners of a program whose approved, unpaid commissions reach `min_cents` (and 1).
@@ -121,6 +121,7 @@ pub async fn lines(db: &D1Database, payout_id: &str) -> Result<Vec<LineRow>> {
         .all()
         .await?
         .results::<LineRow>()
+        .map_err(Into::into)
 }
 
 /// What each partner of a program has earned, in hundredths.
@@ -137,4 +138,5 @@ pub async fn balances(db: &D1Database, program_id: &str) -> Result<Vec<BalanceRo
         .all()
         .await?
         .results::<BalanceRow>()
+        .map_err(Into::into)
 }

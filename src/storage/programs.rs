@@ -1,12 +1,13 @@
 //! Programs in D1.
 
+use rust_decimal::Decimal;
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{execute, first, page, Arg, Page};
+use super::{execute, first, page, Arg, Page, Result};
 use crate::domain::cursor::Cursor;
 use crate::domain::money::format_money;
-use crate::domain::program::{NewProgram, ProgramSettings};
+use crate::domain::program::{Model, NewProgram, ProgramSettings};
 
 const TABLE: &str = "programs";
 
@@ -28,11 +29,12 @@ pub struct ProgramRow {
     pub id: String,
     pub name: String,
     pub currency: String,
-    pub model: String,
+    pub model: Model,
     pub attribution_window_days: i64,
     pub click_id_param: String,
     pub hold_days: i64,
-    pub min_payout: String,
+    /// Stored as a decimal string.
+    pub min_payout: Decimal,
     pub timezone: String,
     #[serde(default = "lifetime_default")]
     pub lifetime_attribution: i64,

@@ -5,43 +5,40 @@
 
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
+use super::{Result, StorageError};
 use crate::domain::journey::StatusHistory;
-use crate::domain::kpi::Bases;
-use crate::domain::network::PartnerFacts;
-use crate::domain::report::{Dims, OffsetSpan};
+use crate::domain::reporting::{Bases, Dimension, Dims, Filter, OffsetSpan, PartnerFacts};
 
-/// Report filter → the column it constrains.
-fn filter_column(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "program_id" => "r.program_id",
-        "partner_id" => "r.partner_id",
-        "link_id" => "r.link_id",
-        "country" => "r.country",
-        "device" => "r.device",
-        "segment" => "pt.segment",
-        "model" => "pg.model",
-        _ => return None,
-    })
-}
+impl Dimension {
+    /// The report query columns this dimension selects and groups by (`r` is the rollup
+    /// or fact row, `pg` its program, `pt` its partner, `l` its link); none for periods,
+    /// which come from the hour.
+    fn sql_columns(self) -> &'static [&'static str] {
+        use Dimension::*;
+        match self {
+            Day | Week | Month => &[],
+            Program => &["r.program_id", "pg.name AS program_name"],
+            Partner => &[
+                "r.partner_id",
+                "pt.name AS partner_name",
+                "pt.status AS partner_status",
+            ],
+            Link => &["r.link_id", "l.code AS link_code"],
+            Country => &["r.country"],
+            Device => &["r.device"],
+            Source => &["r.source"],
+            Segment => &["pt.segment"],
+            Model => &["pg.model"],
+        }
+    }
 
-/// Group → the columns it selects and groups by.
-fn group_columns(group: &str) -> &'static [&'static str] {
-    match group {
-        "program" => &["r.program_id", "pg.name AS program_name"],
-        "partner" => &[
-            "r.partner_id",
-            "pt.name AS partner_name",
-            "pt.status AS partner_status",
-        ],
-        "link" => &["r.link_id", "l.code AS link_code"],
-        "country" => &["r.country"],
-        "device" => &["r.device"],
-        "source" => &["r.source"],
-        "segment" => &["pt.segment"],
-        "model" => &["pg.model"],
-        _ => &[],
+    /// The column a filter on this dimension constrains.
+    fn sql_filter(self) -> Option<&'static str> {
+        self.sql_columns()
+            .first()
+            .map(|column| column.split(" AS ").next().unwrap_or(column))
     }
 }
 
@@ -73,12 +70,12 @@ pub struct RollupRow {
 const JOINS: &str = "LEFT JOIN programs pg ON pg.id = r.program_id \
      LEFT JOIN partners pt ON pt.id = r.partner_id LEFT JOIN links l ON l.id = r.link_id";
 
-fn filters_sql(filters: &[(&str, String)], args: &mut Vec<JsValue>) -> String {
+fn filters_sql(filters: &[Filter], args: &mut Vec<JsValue>) -> String {
     let mut sql = String::new();
-    for (name, value) in filters {
-        if let Some(column) = filter_column(name) {
+    for filter in filters {
+        if let Some(column) = filter.dimension.sql_filter() {
             sql.push_str(&format!(" AND {column} = ?"));
-            args.push(JsValue::from_str(value));
+            args.push(JsValue::from_str(&filter.value));
         }
     }
     sql
@@ -88,15 +85,15 @@ fn filters_sql(filters: &[(&str, String)], args: &mut Vec<JsValue>) -> String {
 pub async fn rollup_days(
     db: &D1Database,
     spans: &[OffsetSpan],
-    groups: &[&str],
-    filters: &[(&str, String)],
+    groups: &[Dimension],
+    filters: &[Filter],
 ) -> Result<Vec<RollupRow>> {
     let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
         return Ok(Vec::new());
     };
     let selected: Vec<&str> = groups
         .iter()
-        .flat_map(|g| group_columns(g).iter().copied())
+        .flat_map(|g| g.sql_columns().iter().copied())
         .collect();
     let grouped: Vec<&str> = selected
         .iter()
@@ -127,6 +124,7 @@ pub async fn rollup_days(
         .all()
         .await?
         .results::<RollupRow>()
+        .map_err(Into::into)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,7 +142,7 @@ pub async fn new_customers(
     db: &D1Database,
     start_ms: i64,
     end_ms: i64,
-    filters: &[(&str, String)],
+    filters: &[Filter],
 ) -> Result<Vec<NewCustomerRow>> {
     let mut args = vec![
         JsValue::from_f64(start_ms as f64),
@@ -175,6 +173,7 @@ pub async fn new_customers(
         .all()
         .await?
         .results::<NewCustomerRow>()
+        .map_err(Into::into)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,18 +190,18 @@ pub async fn costs(
     db: &D1Database,
     from: &str,
     to: &str,
-    filters: &[(&str, String)],
+    filters: &[Filter],
 ) -> Result<Vec<CostDayRow>> {
     let mut args = vec![JsValue::from_str(from), JsValue::from_str(to)];
     let mut where_filters = String::new();
-    for (name, value) in filters {
-        let column = match *name {
-            "program_id" => "co.program_id",
-            "model" => "pg.model",
+    for filter in filters {
+        let column = match filter.dimension {
+            Dimension::Program => "co.program_id",
+            Dimension::Model => "pg.model",
             _ => continue,
         };
         where_filters.push_str(&format!(" AND {column} = ?"));
-        args.push(JsValue::from_str(value));
+        args.push(JsValue::from_str(&filter.value));
     }
     let sql = format!(
         "SELECT co.date, co.program_id, pg.name AS program_name, pg.model, sum(co.amount_cents) AS cents \
@@ -214,6 +213,7 @@ pub async fn costs(
         .all()
         .await?
         .results::<CostDayRow>()
+        .map_err(Into::into)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,7 +230,7 @@ pub async fn lead_responses(
     db: &D1Database,
     start_ms: i64,
     end_ms: i64,
-    filters: &[(&str, String)],
+    filters: &[Filter],
 ) -> Result<Vec<ResponseRow>> {
     let mut args = vec![
         JsValue::from_f64(start_ms as f64),
@@ -256,6 +256,7 @@ pub async fn lead_responses(
         .all()
         .await?
         .results::<ResponseRow>()
+        .map_err(Into::into)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,16 +274,19 @@ pub struct PartnerRow {
 
 impl PartnerRow {
     /// What the partner-network KPIs need to know of this partner.
-    pub fn facts(&self, history: StatusHistory) -> PartnerFacts {
-        PartnerFacts {
+    pub fn facts(&self, history: StatusHistory) -> Result<PartnerFacts> {
+        fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+            serde_json::from_str(text).map_err(|e| StorageError::corrupt("partner's links", e))
+        }
+        Ok(PartnerFacts {
             id: self.id.clone(),
             name: self.name.clone(),
             segment: self.segment.clone(),
             history,
-            programs: serde_json::from_str(&self.programs).unwrap_or_default(),
-            links: serde_json::from_str(&self.links).unwrap_or_default(),
+            programs: json(&self.programs)?,
+            links: json(&self.links)?,
             since: self.since,
-        }
+        })
     }
 }
 
@@ -296,23 +300,32 @@ pub async fn partners(db: &D1Database) -> Result<Vec<PartnerRow>> {
          coalesce((SELECT min(min(r.hour) * 3600000, p.created_at) FROM rollup_hourly r \
            WHERE r.partner_id = p.id HAVING count(*) > 0), p.created_at) AS since \
          FROM partners p ORDER BY p.id";
-    db.prepare(SQL).all().await?.results::<PartnerRow>()
+    db.prepare(SQL)
+        .all()
+        .await?
+        .results::<PartnerRow>()
+        .map_err(Into::into)
 }
 
 /// The programs `filters` allow (only `program_id` and `model` apply), as report dims.
-pub async fn programs(db: &D1Database, filters: &[(&str, String)]) -> Result<Vec<Dims>> {
+pub async fn programs(db: &D1Database, filters: &[Filter]) -> Result<Vec<Dims>> {
     let mut args = Vec::new();
     let mut sql = String::from(
         "SELECT id AS program_id, name AS program_name, model FROM programs WHERE true",
     );
-    for (name, value) in filters {
-        let column = match *name {
-            "program_id" => "id",
-            "model" => "model",
+    for filter in filters {
+        let column = match filter.dimension {
+            Dimension::Program => "id",
+            Dimension::Model => "model",
             _ => continue,
         };
         sql.push_str(&format!(" AND {column} = ?"));
-        args.push(JsValue::from_str(value));
+        args.push(JsValue::from_str(&filter.value));
     }
-    db.prepare(sql).bind(&args)?.all().await?.results::<Dims>()
+    db.prepare(sql)
+        .bind(&args)?
+        .all()
+        .await?
+        .results::<Dims>()
+        .map_err(Into::into)
 }

@@ -7,9 +7,9 @@
 //! history, and a run killed midway or run twice leaves the same numbers.
 
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, Result};
+use worker::{D1Database, D1PreparedStatement};
 
-use super::{execute, statement};
+use super::{execute, statement, Result};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -20,6 +20,9 @@ const MARK_RANGE: &str =
      INSERT INTO rollup_dirty_days (day, marked_at) SELECT day, ?3 FROM d WHERE true \
      ON CONFLICT (day) DO UPDATE SET marked_at = max(marked_at, ?3) + 1";
 const DIRTY: &str = "SELECT day, marked_at FROM rollup_dirty_days ORDER BY day LIMIT ?";
+/// The marked days of `[?1, ?2)`, latest first (the ones live events just marked).
+const DIRTY_WITHIN: &str = "SELECT day, marked_at FROM rollup_dirty_days \
+     WHERE day >= ?1 AND day < ?2 ORDER BY day DESC LIMIT ?3";
 const CLEAR_HOURS: &str = "DELETE FROM rollup_hourly WHERE hour >= ?1 AND hour < ?2";
 const UNMARK: &str = "DELETE FROM rollup_dirty_days WHERE day = ? AND marked_at = ?";
 
@@ -73,20 +76,39 @@ struct Dirty {
     marked_at: i64,
 }
 
-/// A statement that always fails (test-only fault `rollup_crash_once`).
-const CRASH: &str = "INSERT INTO fault_injection_rollup_crash VALUES (1)";
+/// Which marked days a run rolls up.
+#[derive(Debug, Clone, Copy)]
+pub enum Selection {
+    /// At most this many, oldest first.
+    Oldest(u32),
+    /// At most `max` of the UTC days `[from_day, to_day)`, latest first.
+    Within {
+        from_day: i64,
+        to_day: i64,
+        max: u32,
+    },
+}
 
-/// Rolls up at most `max_days` dirty days, oldest first; answers how many. When
+/// Rolls up the marked days `selection` picks; answers how many. When
 /// `crash(dirty_days)` says so, the second day's transaction fails midway (test only).
 pub async fn run(
     db: &D1Database,
-    max_days: u32,
+    selection: Selection,
     crash: impl FnOnce(usize) -> bool,
 ) -> Result<usize> {
-    let dirty = statement(db, DIRTY, &[max_days.into()])?
-        .all()
-        .await?
-        .results::<Dirty>()?;
+    let query = match selection {
+        Selection::Oldest(max) => statement(db, DIRTY, &[max.into()])?,
+        Selection::Within {
+            from_day,
+            to_day,
+            max,
+        } => statement(
+            db,
+            DIRTY_WITHIN,
+            &[from_day.into(), to_day.into(), max.into()],
+        )?,
+    };
+    let dirty = query.all().await?.results::<Dirty>()?;
     let crash_at = crash(dirty.len()).then_some(1);
     for (i, Dirty { day, marked_at }) in dirty.iter().enumerate() {
         let (first_hour, end_hour) = (day * 24, (day + 1) * 24);
@@ -105,7 +127,7 @@ pub async fn run(
             )?,
         ];
         if crash_at == Some(i) {
-            batch.push(statement(db, CRASH, &[])?);
+            batch.push(super::injected_failure(db)?);
         }
         batch.extend([
             statement(db, UNMARK, &[(*day).into(), (*marked_at).into()])?,

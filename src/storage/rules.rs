@@ -1,9 +1,10 @@
 //! Commission rules in D1.
 
+use rust_decimal::Decimal;
 use serde::Deserialize;
-use worker::{D1Database, Result};
+use worker::D1Database;
 
-use super::{equal_filters, execute, first, page, statement, Page};
+use super::{equal_filters, execute, first, page, statement, Page, Result};
 use crate::domain::commission::{Rule, RuleKind};
 use crate::domain::conversion::ConversionEvent;
 use crate::domain::cursor::Cursor;
@@ -22,11 +23,12 @@ const UPDATE: &str =
 pub struct RuleRow {
     pub id: String,
     pub program_id: String,
-    pub event: String,
-    pub kind: String,
-    pub value: String,
+    pub event: ConversionEvent,
+    pub kind: RuleKind,
+    /// Stored as a decimal string.
+    pub value: Decimal,
     pub partner_id: Option<String>,
-    pub segment: Option<String>,
+    pub segment: Option<Segment>,
     pub from_monthly_sale: Option<i64>,
     pub status: String,
     pub created_at: i64,
@@ -34,27 +36,23 @@ pub struct RuleRow {
 }
 
 impl RuleRow {
-    /// The rule as the engine takes it; rows that no longer parse are skipped by callers.
-    pub fn to_rule(&self) -> Option<Rule> {
-        Some(Rule {
+    /// The rule as the engine takes it.
+    pub fn to_rule(&self) -> Rule {
+        Rule {
             id: self.id.clone(),
-            event: ConversionEvent::parse(&self.event).ok()?,
-            kind: RuleKind::parse(&self.kind).ok()?,
-            value: self.value.parse().ok()?,
+            event: self.event,
+            kind: self.kind,
+            value: self.value,
             partner_id: self.partner_id.clone(),
-            segment: self
-                .segment
-                .as_deref()
-                .map(Segment::parse)
-                .transpose()
-                .ok()?,
+            segment: self.segment,
             from_monthly_sale: self.from_monthly_sale.and_then(|n| u32::try_from(n).ok()),
             created_at: self.created_at,
-        })
+        }
     }
 }
 
 pub async fn insert(db: &D1Database, r: &RuleRow) -> Result<()> {
+    let value = r.value.to_string();
     execute(
         db,
         INSERT,
@@ -63,9 +61,9 @@ pub async fn insert(db: &D1Database, r: &RuleRow) -> Result<()> {
             r.program_id.as_str().into(),
             r.event.as_str().into(),
             r.kind.as_str().into(),
-            r.value.as_str().into(),
+            value.as_str().into(),
             (&r.partner_id).into(),
-            (&r.segment).into(),
+            r.segment.map(|s| s.as_str()).into(),
             r.from_monthly_sale
                 .map_or(super::Arg::Null, super::Arg::Int),
             r.created_at.into(),
@@ -81,11 +79,12 @@ pub async fn get(db: &D1Database, id: &str) -> Result<Option<RuleRow>> {
 }
 
 pub async fn update(db: &D1Database, r: &RuleRow) -> Result<()> {
+    let value = r.value.to_string();
     execute(
         db,
         UPDATE,
         &[
-            r.value.as_str().into(),
+            value.as_str().into(),
             r.status.as_str().into(),
             r.updated_at.into(),
             r.id.as_str().into(),
@@ -101,7 +100,7 @@ pub async fn active_of_program(db: &D1Database, program_id: &str) -> Result<Vec<
         .all()
         .await?
         .results::<RuleRow>()?;
-    Ok(rows.iter().filter_map(RuleRow::to_rule).collect())
+    Ok(rows.iter().map(RuleRow::to_rule).collect())
 }
 
 pub async fn list(

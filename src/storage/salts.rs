@@ -7,9 +7,9 @@
 
 use std::cell::RefCell;
 
-use worker::{D1Database, Env, Result};
+use worker::{D1Database, Env};
 
-use super::{execute, first, DB_BINDING, KV_BINDING};
+use super::{execute, first, Result, StorageError, DB_BINDING, KV_BINDING};
 use crate::domain::ids::random_token_128;
 
 const CREATE: &str = "INSERT OR IGNORE INTO daily_salts (day, salt, created_at) VALUES (?, ?, ?)";
@@ -43,7 +43,7 @@ pub async fn ensure(db: &D1Database, day: &str, now: i64) -> Result<String> {
     .await?;
     let row: Option<SaltRow> = first(db, SELECT, &[day.into()]).await?;
     row.map(|r| r.salt)
-        .ok_or_else(|| worker::Error::RustError(format!("daily salt for {day} vanished")))
+        .ok_or_else(|| StorageError::Failed(format!("daily salt for {day} vanished")))
 }
 
 /// Ensures the salt of `day` exists in D1 and KV (used by the cron, ahead of the day).
@@ -107,5 +107,5 @@ pub async fn for_import(db: &D1Database, day: &str) -> Result<String> {
     .await?;
     let row: Option<SaltRow> = first(db, SELECT_IMPORT, &[day.into()]).await?;
     row.map(|r| r.salt)
-        .ok_or_else(|| worker::Error::RustError(format!("import salt for {day} vanished")))
+        .ok_or_else(|| StorageError::Failed(format!("import salt for {day} vanished")))
 }

@@ -6,9 +6,9 @@
 //! decided in SQL at insert time and corrected when an earlier click arrives late, so it
 //! holds whatever order the queue delivers clicks in.
 
-use worker::{D1Database, D1PreparedStatement, Result};
+use worker::{D1Database, D1PreparedStatement};
 
-use super::{equal_filters, page, statement, Arg, Page};
+use super::{equal_filters, page, statement, Arg, Page, Result};
 use crate::domain::click::{CapturedEvent, EventKind};
 use crate::domain::cursor::Cursor;
 use crate::domain::time::utc_day_bounds;

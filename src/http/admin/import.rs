@@ -16,7 +16,7 @@ use crate::domain::user_agent::{classify, UserAgentInfo};
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
-use crate::recording;
+use crate::recording::{self, RecordError};
 use crate::storage::links::{self, LinkRow};
 use crate::storage::{programs, salts, tracking};
 
@@ -190,11 +190,13 @@ pub async fn conversions(call: &mut Call<'_>) -> ApiResult<Response> {
         match recording::record(&call.store.db, program, &conversion.postback, call.now).await {
             Ok(outcome) if outcome.status == "duplicate" => answer.duplicates += 1,
             Ok(_) => answer.accepted += 1,
-            Err(error) if error.status < 500 => answer.rejected.push(Rejected {
+            Err(RecordError::Invalid(invalid)) => answer.rejected.push(Rejected {
                 line: number,
-                error: error.message,
+                error: invalid.message,
             }),
-            Err(error) => return Err(error),
+            // The lines before are kept; the sender retries the file and they come back
+            // as duplicates.
+            Err(RecordError::Storage(error)) => return Err(error.into()),
         }
     }
     Ok(respond::json(200, &answer))

@@ -7,7 +7,7 @@ use super::{list as list_response, Call};
 use crate::domain::cost::{CostBody, NewCost};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
-use crate::domain::money::{format_money, from_cents, parse_amount, to_cents};
+use crate::domain::money::{format_money, from_cents, to_cents};
 use crate::domain::time::rfc3339;
 use crate::domain::Invalid;
 use crate::http::body;
@@ -64,7 +64,7 @@ struct RunView {
 pub async fn run(call: &mut Call<'_>) -> ApiResult<Response> {
     let body = body::json::<PayoutRun>(call.req).await?;
     let program = program(call, "program_id", &body.program_id).await?;
-    let min = parse_amount("min_payout", &program.min_payout, 2)?;
+    let min = program.min_payout;
     let min_cents = to_cents(min).unwrap_or(i64::MAX);
     let created = payouts::run(
         &call.store.db,
@@ -196,7 +196,7 @@ pub async fn balances(call: &Call<'_>) -> ApiResult<Response> {
         200,
         &Balances {
             data,
-            min_payout: program.min_payout,
+            min_payout: format_money(program.min_payout),
         },
     ))
 }

@@ -8,14 +8,14 @@ use chrono::{Duration, NaiveDate};
 use serde_json::Value;
 use worker::Response;
 
-use super::reports::{json_row, rows_for};
 use super::Call;
 use crate::domain::odata::{parse_options, Clause, Literal, Op, Options, Refusal, PAGE_SIZE};
-use crate::domain::report::{ReportQuery, MAX_DAYS};
+use crate::domain::reporting::{Dimension, Filter, Metric, ReportQuery, MAX_DAYS};
 use crate::domain::request_target::with_param;
 use crate::domain::time::{parse_date, rfc3339};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
+use crate::reporting::{self, Reuse};
 use crate::storage::partners;
 
 /// Days `DailyKpis` covers when `$filter` names no range.
@@ -258,8 +258,14 @@ pub async fn daily_kpis(call: &Call<'_>) -> ApiResult<Response> {
     for clause in &options.filter {
         match (clause.property.as_str(), clause.op, &clause.value) {
             ("day", _, _) => {}
-            ("program_id", Op::Eq, Literal::Text(v)) => filters.push(("program_id", v.clone())),
-            ("partner_id", Op::Eq, Literal::Text(v)) => filters.push(("partner_id", v.clone())),
+            ("program_id", Op::Eq, Literal::Text(v)) => filters.push(Filter {
+                dimension: Dimension::Program,
+                value: v.clone(),
+            }),
+            ("partner_id", Op::Eq, Literal::Text(v)) => filters.push(Filter {
+                dimension: Dimension::Partner,
+                value: v.clone(),
+            }),
             (property, _, _) => {
                 return Err(refused(Refusal::NotImplemented(format!(
                     "$filter on {property} (use day, program_id or partner_id)"
@@ -271,37 +277,28 @@ pub async fn daily_kpis(call: &Call<'_>) -> ApiResult<Response> {
     let query = ReportQuery {
         from,
         to,
-        group_by: vec!["day", "program", "partner"],
-        metrics: DAILY_KPI_PROPERTIES[6..]
+        group_by: vec![Dimension::Day, Dimension::Program, Dimension::Partner],
+        metrics: DAILY_KPI_PROPERTIES
             .iter()
-            .map(|(name, _)| *name)
+            .filter_map(|(name, _)| Metric::parse(name))
             .collect(),
         filters,
         timezone: chrono_tz::UTC,
-        csv: false,
-        limit: usize::MAX,
-        offset: 0,
     };
-    let rows = rows_for(call, &query, options.skip > 0).await?;
-    let entities = rows
-        .iter()
-        .map(|row| {
-            let mut entity = json_row(&query, row);
-            let id = format!(
-                "{}~{}~{}",
-                entity
-                    .get("day")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-                entity
-                    .get("program_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-                entity
-                    .get("partner_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            );
+    let reuse = if options.skip > 0 {
+        Reuse::Snapshot
+    } else {
+        Reuse::Never
+    };
+    let rows = reporting::rows(&call.store.db, call.now, &query, reuse).await?;
+    let table = query.table(&rows);
+    let entities = table
+        .json_rows(&table.rows)
+        .into_iter()
+        .map(|mut entity| {
+            let id = ["day", "program_id", "partner_id"]
+                .map(|key| entity.get(key).and_then(Value::as_str).unwrap_or_default())
+                .join("~");
             entity.insert("id".to_owned(), Value::String(id));
             entity
         })
@@ -340,10 +337,10 @@ pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
         let entity: serde_json::Map<String, Value> = [
             ("id", Value::String(partner.id)),
             ("name", Value::String(partner.name)),
-            ("segment", Value::String(partner.segment)),
+            ("segment", Value::from(partner.segment.as_str())),
             ("tier", partner.tier.map_or(Value::Null, Value::String)),
             ("region", partner.region.map_or(Value::Null, Value::String)),
-            ("status", Value::String(partner.status)),
+            ("status", Value::from(partner.status.as_str())),
             ("created_at", Value::String(rfc3339(partner.created_at))),
         ]
         .into_iter()

@@ -6,7 +6,7 @@ use worker::Response;
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
-use crate::domain::partner::{PartnerBody, PartnerFields, PartnerStatus, Segment};
+use crate::domain::partner::{PartnerBody, PartnerFields};
 use crate::domain::time::rfc3339;
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
@@ -31,10 +31,10 @@ fn view(row: PartnerRow) -> PartnerView {
         id: row.id,
         name: row.name,
         email: row.email,
-        segment: row.segment,
+        segment: row.segment.as_str().to_owned(),
         tier: row.tier,
         region: row.region,
-        status: row.status,
+        status: row.status.as_str().to_owned(),
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
     }
@@ -76,10 +76,10 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     let current = PartnerFields {
         name: row.name,
         email: row.email,
-        segment: Segment::parse(&row.segment)?,
+        segment: row.segment,
         tier: row.tier,
         region: row.region,
-        status: PartnerStatus::parse(&row.status)?,
+        status: row.status,
     };
     let fields = current.patched(patch)?;
     partners::update(&call.store.db, id, &fields, call.now).await?;

@@ -6,8 +6,8 @@ use worker::Response;
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::{new_id, sha256_hex};
-use crate::domain::money::parse_amount;
-use crate::domain::program::{Model, NewProgram, ProgramBody, ProgramPatch, ProgramSettings};
+use crate::domain::money::format_money;
+use crate::domain::program::{NewProgram, ProgramBody, ProgramPatch, ProgramSettings};
 use crate::domain::signature::postback_secret;
 use crate::domain::time::rfc3339;
 use crate::http::auth::postback_master_key;
@@ -40,11 +40,11 @@ fn view(row: ProgramRow) -> ProgramView {
         id: row.id,
         name: row.name,
         currency: row.currency,
-        model: row.model,
+        model: row.model.as_str().to_owned(),
         attribution_window_days: row.attribution_window_days,
         click_id_param: row.click_id_param,
         hold_days: row.hold_days,
-        min_payout: row.min_payout,
+        min_payout: format_money(row.min_payout),
         timezone: row.timezone,
         lifetime_attribution: row.lifetime_attribution == 1,
         created_at: rfc3339(row.created_at),
@@ -98,10 +98,10 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     let row = find(call, id).await?;
     let current = ProgramSettings {
         name: row.name.clone(),
-        model: Model::parse(&row.model)?,
+        model: row.model,
         attribution_window_days: row.attribution_window_days as u32,
         hold_days: row.hold_days as u32,
-        min_payout: parse_amount("min_payout", &row.min_payout, 2)?,
+        min_payout: row.min_payout,
         timezone: row.timezone.clone(),
         lifetime_attribution: row.lifetime_attribution == 1,
     };

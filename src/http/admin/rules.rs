@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
-use crate::domain::commission::{NewRule, RuleBody};
+use crate::domain::commission::{NewRule, RuleBody, RuleKind};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
 use crate::domain::money::parse_amount;
@@ -36,11 +36,11 @@ fn view(row: RuleRow) -> RuleView {
     RuleView {
         id: row.id,
         program_id: row.program_id,
-        event: row.event,
-        kind: row.kind,
-        value: row.value,
+        event: row.event.as_str().to_owned(),
+        kind: row.kind.as_str().to_owned(),
+        value: row.value.to_string(),
         partner_id: row.partner_id,
-        segment: row.segment,
+        segment: row.segment.map(|s| s.as_str().to_owned()),
         from_monthly_sale: row.from_monthly_sale,
         status: row.status,
         created_at: rfc3339(row.created_at),
@@ -80,11 +80,11 @@ pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     let row = RuleRow {
         id: new_id("rul"),
         program_id: body.program_id,
-        event: rule.event.as_str().to_owned(),
-        kind: rule.kind.as_str().to_owned(),
-        value: rule.value.to_string(),
+        event: rule.event,
+        kind: rule.kind,
+        value: rule.value,
         partner_id: body.partner_id,
-        segment: rule.segment.map(|s| s.as_str().to_owned()),
+        segment: rule.segment,
         from_monthly_sale: rule.from_monthly_sale.map(i64::from),
         status: "active".to_owned(),
         created_at: call.now,
@@ -118,7 +118,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     let mut row = find(call, id).await?;
     if let Some(raw) = patch.value {
         let value = parse_amount("value", &raw, 4)?;
-        if row.kind == "percent" && value > rust_decimal::Decimal::ONE_HUNDRED {
+        if row.kind == RuleKind::Percent && value > rust_decimal::Decimal::ONE_HUNDRED {
             return Err(Invalid::new(
                 "value",
                 "out_of_range",
@@ -126,7 +126,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
             )
             .into());
         }
-        row.value = value.to_string();
+        row.value = value;
     }
     if let Some(status) = patch.status {
         if !matches!(status.as_str(), "active" | "archived") {

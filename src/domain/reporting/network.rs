@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 
-use super::journey::StatusHistory;
-use super::partner::PartnerStatus;
-use super::report::{local_midnight, Fact, ReportQuery, Row};
+use super::period::{local_midnight, next_month};
+use super::{Cell, Dimension, Dims, Fact, Filter, ReportQuery, Row};
+use crate::domain::journey::StatusHistory;
+use crate::domain::partner::PartnerStatus;
 
 /// What `partners_total` needs to know of a partner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,76 +27,92 @@ pub struct PartnerFacts {
 }
 
 impl PartnerFacts {
-    /// Whether the partner belongs to every `(column, value)` constraint that says
-    /// something about partners (click dimensions say nothing: they are ignored).
-    pub fn belongs(&self, constraints: &[(&str, &str)]) -> bool {
-        constraints.iter().all(|(column, value)| match *column {
-            "partner_id" => self.id == *value,
-            "segment" => self.segment == *value,
-            "program_id" => self.programs.iter().any(|(id, _)| id == value),
-            "model" => self.programs.iter().any(|(_, model)| model == value),
-            "link_id" => self.links.iter().any(|id| id == value),
-            _ => true,
-        })
+    /// Whether the partner is the member `value` of `dimension`, or belongs to it (click
+    /// dimensions say nothing about partners: every partner belongs).
+    pub fn is_in(&self, dimension: Dimension, value: &str) -> bool {
+        use Dimension::*;
+        match dimension {
+            Partner => self.id == value,
+            Segment => self.segment == value,
+            Program => self.programs.iter().any(|(id, _)| id == value),
+            Model => self.programs.iter().any(|(_, model)| model == value),
+            Link => self.links.iter().any(|id| id == value),
+            Day | Week | Month | Country | Device | Source => true,
+        }
     }
-}
 
-fn first_of_month(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
-}
+    /// Whether the partner belongs to every filter.
+    pub fn belongs(&self, filters: &[Filter]) -> bool {
+        filters.iter().all(|f| self.is_in(f.dimension, &f.value))
+    }
 
-fn next_month(day: NaiveDate) -> NaiveDate {
-    let first = first_of_month(day);
-    let (year, month) = if first.month() == 12 {
-        (first.year() + 1, 1)
-    } else {
-        (first.year(), first.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(first)
+    /// The partner as a row's dimensions.
+    pub fn dims(&self) -> Dims {
+        Dims {
+            partner_id: Some(self.id.clone()),
+            partner_name: Some(self.name.clone()),
+            ..Dims::default()
+        }
+    }
 }
 
 impl ReportQuery {
     /// The local days `[start, end)` a row covers: its day, week or month clipped to the
     /// report's range, or the whole range when rows are not split by time.
     pub fn period(&self, row: &Row) -> (NaiveDate, NaiveDate) {
-        let value = |name: &str| {
-            row.groups
-                .iter()
-                .find(|(column, _)| *column == name)
-                .and_then(|(_, v)| v.as_deref())
-        };
-        let parsed = |s: &str| s.parse::<NaiveDate>().ok();
-        let (start, end) = if let Some(day) = value("day").and_then(parsed) {
-            (day, day + Duration::days(1))
-        } else if let Some(monday) = value("week").and_then(parsed) {
-            (monday, monday + Duration::days(7))
-        } else if let Some(first) = value("month").and_then(|m| parsed(&format!("{m}-01"))) {
-            (first, next_month(first))
-        } else {
-            (self.from, self.to)
-        };
+        // Group dimensions come in `Dimension::ALL` order: the first period is the finest.
+        let period = self
+            .dimension_cells(row)
+            .into_iter()
+            .find_map(|(d, cells)| match (d, cells.first()) {
+                (Dimension::Day, Some(Cell::Date(day))) => Some((*day, *day + Duration::days(1))),
+                (Dimension::Week, Some(Cell::Date(monday))) => {
+                    Some((*monday, *monday + Duration::days(7)))
+                }
+                (Dimension::Month, Some(Cell::Month(first))) => Some((*first, next_month(*first))),
+                _ => None,
+            });
+        let (start, end) = period.unwrap_or((self.from, self.to));
         (start.max(self.from), end.min(self.to))
     }
 
-    /// The row's group values that are not time, as a key.
-    fn place(groups: &[(&'static str, Option<String>)]) -> Vec<Option<String>> {
-        groups
-            .iter()
-            .filter(|(column, _)| !matches!(*column, "day" | "week" | "month"))
-            .map(|(_, v)| v.clone())
+    /// The row's non-period group values, as a key.
+    fn place(&self, row: &Row) -> Vec<Option<String>> {
+        self.dimension_cells(row)
+            .into_iter()
+            .filter(|(d, _)| !d.is_period())
+            .flat_map(|(_, cells)| cells.iter().map(Cell::to_text))
             .collect()
+    }
+
+    /// A fact's non-period group values, as `place` keys rows.
+    fn place_of(&self, dims: &Dims) -> Vec<Option<String>> {
+        let mut cells = Vec::new();
+        for d in self.group_by.iter().filter(|d| !d.is_period()) {
+            d.push_cells(self.from, dims, &mut cells);
+        }
+        cells.iter().map(Cell::to_text).collect()
+    }
+
+    /// What a row's groups and the report's filters say a partner must be.
+    fn constraints<'a>(&'a self, row: &'a Row) -> Vec<(Dimension, &'a str)> {
+        let mut constraints: Vec<(Dimension, &str)> = self
+            .filters
+            .iter()
+            .map(|f| (f.dimension, f.value.as_str()))
+            .collect();
+        for (dimension, cells) in self.dimension_cells(row) {
+            if let Some(value) = cells.first().and_then(Cell::as_str) {
+                constraints.push((dimension, value));
+            }
+        }
+        constraints
     }
 
     /// Sets `partners_total` on every row: partners who existed and whose status at the
     /// last instant of the row's period is `approved`, and who belong to the row's groups
     /// and filters.
     pub fn count_partners_total(&self, rows: &mut [Row], partners: &[PartnerFacts]) {
-        use std::collections::HashMap;
-        let filters: Vec<(&str, &str)> = self
-            .filters
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
         // A row of one partner or one link has one candidate, not every partner.
         let by_id: HashMap<&str, &PartnerFacts> =
             partners.iter().map(|p| (p.id.as_str(), p)).collect();
@@ -106,31 +123,27 @@ impl ReportQuery {
         for row in rows.iter_mut() {
             let (_, end) = self.period(row);
             let last_instant = local_midnight(self.timezone, end) - 1;
-            let mut constraints = filters.clone();
-            constraints.extend(
-                row.groups
-                    .iter()
-                    .filter_map(|(column, v)| Some((*column, v.as_deref()?))),
-            );
-            let named = |column: &str| {
+            let constraints = self.constraints(row);
+            let named = |wanted: Dimension| {
                 constraints
                     .iter()
-                    .find(|(c, _)| *c == column)
+                    .find(|(d, _)| *d == wanted)
                     .map(|(_, v)| *v)
             };
-            let candidates: Vec<&PartnerFacts> = if let Some(id) = named("partner_id") {
+            let candidates: Vec<&PartnerFacts> = if let Some(id) = named(Dimension::Partner) {
                 by_id.get(id).copied().into_iter().collect()
-            } else if let Some(link) = named("link_id") {
+            } else if let Some(link) = named(Dimension::Link) {
                 by_link.get(link).copied().into_iter().collect()
             } else {
                 partners.iter().collect()
             };
-            row.bases.partners_total = candidates
+            let total = candidates
                 .into_iter()
                 .filter(|p| p.since <= last_instant)
                 .filter(|p| p.history.at(last_instant) == Some(PartnerStatus::Approved))
-                .filter(|p| p.belongs(&constraints))
-                .count() as i64;
+                .filter(|p| constraints.iter().all(|(d, v)| p.is_in(*d, v)))
+                .count();
+            row.bases.partners_total = total as i64;
         }
     }
 
@@ -145,9 +158,8 @@ impl ReportQuery {
             let Some(activity) = fact.activity.as_ref().filter(|a| a.active) else {
                 continue;
             };
-            let place = Self::place(&self.group_values(fact.day, &fact.dims));
             active
-                .entry(place)
+                .entry(self.place_of(&fact.dims))
                 .or_default()
                 .entry(activity.partner_id.as_str())
                 .or_default()
@@ -158,7 +170,7 @@ impl ReportQuery {
             let before = start - (end - start);
             let (mut previous, mut retained) = (0, 0);
             for days in active
-                .get(&Self::place(&row.groups))
+                .get(&self.place(row))
                 .into_iter()
                 .flat_map(|p| p.values())
             {
@@ -178,29 +190,25 @@ impl ReportQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::kpi::Bases;
-    use crate::domain::report::{Activity, Dims};
+    use crate::domain::reporting::{parse_query, Activity, Bases, Metric};
 
     fn query(q: &str) -> ReportQuery {
-        crate::domain::report::parse_query(q).unwrap()
+        parse_query(q).unwrap()
     }
 
     fn active(day: &str, partner: &str) -> Fact {
+        let bases = Bases {
+            clicks: 1,
+            ..Bases::default()
+        };
         Fact {
             day: day.parse().unwrap(),
             dims: Dims {
                 partner_id: Some(partner.into()),
                 ..Dims::default()
             },
-            bases: Bases {
-                clicks: 1,
-                ..Bases::default()
-            },
-            activity: Some(Activity {
-                partner_id: partner.into(),
-                active: true,
-                selling: false,
-            }),
+            activity: Some(Activity::of(partner.into(), true, &bases)),
+            bases,
             response_ms: None,
         }
     }
@@ -245,8 +253,8 @@ mod tests {
             (2, 1)
         );
         assert_eq!(
-            crate::domain::kpi::value("partner_retention", &rows[0].bases),
-            0.5
+            Metric::PartnerRetention.value(&rows[0].bases),
+            Cell::Ratio(rust_decimal::Decimal::new(5, 1))
         );
     }
 
@@ -285,30 +293,30 @@ mod tests {
                 ],
             ),
         ];
+        let totals = |q: &ReportQuery, mut rows: Vec<Row>, partners: &[PartnerFacts]| {
+            q.count_partners_total(&mut rows, partners);
+            rows.iter()
+                .map(|r| r.bases.partners_total)
+                .collect::<Vec<_>>()
+        };
         let q = query("from=2026-11-01&to=2026-11-04&metrics=partners_total");
-        let mut rows = q.aggregate([]);
-        q.count_partners_total(&mut rows, &partners);
-        let totals: Vec<i64> = rows.iter().map(|r| r.bases.partners_total).collect();
-        assert_eq!(totals, vec![2, 3, 2]);
+        assert_eq!(totals(&q, q.aggregate([]), &partners), vec![2, 3, 2]);
         let q = query("from=2026-11-01&to=2026-11-04&group_by=segment&metrics=partners_total");
-        let mut rows = q.aggregate([]);
-        rows.push(Row {
-            groups: vec![("segment", Some("blogger".into()))],
+        let blogger = Row {
+            groups: vec![Cell::Text("blogger".into())],
             bases: Bases::default(),
-        });
-        q.count_partners_total(&mut rows, &partners);
-        assert_eq!(rows[0].bases.partners_total, 1, "c is suspended by the end");
+        };
+        assert_eq!(
+            totals(&q, vec![blogger], &partners),
+            vec![1],
+            "c is suspended by the end"
+        );
         // Before a partner existed it is not counted, whatever its first status.
         let mut late = partners[0].clone();
         late.since = day("2026-11-03");
         let q = query("from=2026-11-01&to=2026-11-04&metrics=partners_total");
-        let mut rows = q.aggregate([]);
-        q.count_partners_total(&mut rows, &[late]);
-        let totals: Vec<i64> = rows.iter().map(|r| r.bases.partners_total).collect();
-        assert_eq!(totals, vec![0, 0, 1]);
+        assert_eq!(totals(&q, q.aggregate([]), &[late]), vec![0, 0, 1]);
         let q = query("from=2026-11-01&to=2026-11-04&program_id=prg_2&metrics=partners_total");
-        let mut rows = q.aggregate([]);
-        q.count_partners_total(&mut rows, &partners);
-        assert!(rows.iter().all(|r| r.bases.partners_total == 0));
+        assert_eq!(totals(&q, q.aggregate([]), &partners), vec![0, 0, 0]);
     }
 }

@@ -1,0 +1,240 @@
+//! Every route partnerlens serves, declared once: method, path, who may call it, and the
+//! handler. Dispatch, the `Allow` list of a `405`, and the BI-key and partner-token
+//! checks all read this table.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use worker::{Context, Env, Method, Request, Response};
+
+use super::admin::{self, Call};
+use super::error::ApiResult;
+use super::{edge, postback, respond, webhooks};
+use crate::domain::click::EventKind;
+use crate::domain::request_target::{match_path, Params};
+
+/// One request, as the dispatcher hands it to a handler.
+pub struct Incoming<'a> {
+    pub req: &'a mut Request,
+    pub env: &'a Env,
+    pub ctx: &'a Context,
+    pub method: Method,
+    /// `scheme://host` of this request, for `short_url` and `next` links.
+    pub origin: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+}
+
+pub type Answer<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + 'a>>;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Takes the request as it came: the edge, postbacks, webhooks, health.
+    Public(for<'a, 'b> fn(&'a mut Incoming<'b>, Params<'a>) -> Answer<'a>),
+    /// An API call from an authenticated and admitted caller.
+    Api(for<'a, 'b> fn(&'a mut Call<'b>, Params<'a>) -> Answer<'a>),
+}
+
+/// What a partner token may do on a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerAccess {
+    Denied,
+    /// Rows of its own partner only: the query's `partner_id` is set to its partner (and
+    /// naming another partner is a `403`).
+    OwnRows,
+    /// The route's `{id}` must be its own partner.
+    OwnPartner,
+    /// The route's `{id}` must be a conversion of its own partner.
+    OwnConversion,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Anyone: the edge and health; postbacks and webhooks check their own credentials.
+    Public,
+    /// The admin key, and BI keys and partner tokens as given.
+    Keys { bi: bool, partner: PartnerAccess },
+}
+
+const ADMIN: Guard = Guard::Keys {
+    bi: false,
+    partner: PartnerAccess::Denied,
+};
+/// Reports: BI keys, and partner tokens for their own partner.
+const REPORT: Guard = Guard::Keys {
+    bi: true,
+    partner: PartnerAccess::OwnRows,
+};
+/// The OData feed: BI keys.
+const FEED: Guard = Guard::Keys {
+    bi: true,
+    partner: PartnerAccess::Denied,
+};
+const OWN_ROWS: Guard = Guard::Keys {
+    bi: false,
+    partner: PartnerAccess::OwnRows,
+};
+const OWN_PARTNER: Guard = Guard::Keys {
+    bi: false,
+    partner: PartnerAccess::OwnPartner,
+};
+const OWN_CONVERSION: Guard = Guard::Keys {
+    bi: false,
+    partner: PartnerAccess::OwnConversion,
+};
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub guard: Guard,
+    pub handler: Handler,
+}
+
+/// An API route under `/api/v1` (or, with `@`, elsewhere): `api!(GET "/links/{id}",
+/// GUARD, |call, p| handler(call, p.first()))`.
+macro_rules! api {
+    ($method:ident $path:literal, $guard:expr, |$call:ident, $p:pat_param| $body:expr) => {
+        Route {
+            method: Method::$method,
+            path: concat!("/api/v1", $path),
+            guard: $guard,
+            handler: Handler::Api(|$call, $p| Box::pin($body)),
+        }
+    };
+    (@ $method:ident $path:literal, $guard:expr, |$call:ident, $p:pat_param| $body:expr) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            guard: $guard,
+            handler: Handler::Api(|$call, $p| Box::pin($body)),
+        }
+    };
+}
+
+macro_rules! public {
+    ($method:ident $path:literal, |$inc:ident, $p:pat_param| $body:expr) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            guard: Guard::Public,
+            handler: Handler::Public(|$inc, $p| Box::pin($body)),
+        }
+    };
+}
+
+/// The routes, the hot path first.
+pub static ROUTES: &[Route] = &[
+    public!(Get "/r/{code}", |inc, p| async move {
+        Ok(edge::redirect(inc.req, inc.env, inc.ctx, p.first(), inc.query, true).await)
+    }),
+    // HEAD answers like GET but records nothing.
+    public!(Head "/r/{code}", |inc, p| async move {
+        Ok(edge::redirect(inc.req, inc.env, inc.ctx, p.first(), inc.query, false).await)
+    }),
+    public!(Get "/i/{code}", |inc, p| async move {
+        Ok(edge::pixel(inc.req, inc.env, inc.ctx, p.first(), true).await)
+    }),
+    public!(Head "/i/{code}", |inc, p| async move {
+        Ok(edge::pixel(inc.req, inc.env, inc.ctx, p.first(), false).await)
+    }),
+    public!(Get "/postback", |inc, _| postback::handle(inc.req, inc.env, inc.query)),
+    public!(Post "/postback", |inc, _| postback::handle(inc.req, inc.env, inc.query)),
+    public!(Post "/webhooks/amocrm", |inc, _| webhooks::amocrm(inc.req, inc.env, inc.query)),
+    public!(Get "/healthz", |_inc, _| async { Ok(health()) }),
+    public!(Head "/healthz", |_inc, _| async { Ok(health()) }),
+    public!(Get "/__bench/floor", |inc, _| async move { Ok(edge::bench_floor(inc.env)) }),
+    api!(Get "/programs", ADMIN, |c, _| admin::programs::list(c)),
+    api!(Post "/programs", ADMIN, |c, _| admin::programs::create(c)),
+    api!(Get "/programs/{id}", ADMIN, |c, p| admin::programs::get(c, p.first())),
+    api!(Patch "/programs/{id}", ADMIN, |c, p| admin::programs::update(c, p.first())),
+    api!(Post "/programs/{id}/rotate-secret", ADMIN, |c, p| admin::programs::rotate_secret(c, p.first())),
+    api!(Get "/partners", ADMIN, |c, _| admin::partners::list(c)),
+    api!(Post "/partners", ADMIN, |c, _| admin::partners::create(c)),
+    api!(Get "/partners/{id}", OWN_PARTNER, |c, p| admin::partners::get(c, p.first())),
+    api!(Patch "/partners/{id}", ADMIN, |c, p| admin::partners::update(c, p.first())),
+    api!(Get "/links", ADMIN, |c, _| admin::links::list(c)),
+    api!(Post "/links", ADMIN, |c, _| admin::links::create(c)),
+    api!(Get "/links/{id}", ADMIN, |c, p| admin::links::get(c, p.first())),
+    api!(Patch "/links/{id}", ADMIN, |c, p| admin::links::update(c, p.first())),
+    api!(Get "/commission-rules", ADMIN, |c, _| admin::rules::list(c)),
+    api!(Post "/commission-rules", ADMIN, |c, _| admin::rules::create(c)),
+    api!(Get "/commission-rules/{id}", ADMIN, |c, p| admin::rules::get(c, p.first())),
+    api!(Patch "/commission-rules/{id}", ADMIN, |c, p| admin::rules::update(c, p.first())),
+    api!(Get "/conversions", OWN_ROWS, |c, _| admin::conversions::list(c)),
+    api!(Get "/conversions/{id}", OWN_CONVERSION, |c, p| admin::conversions::get(c, p.first())),
+    api!(Patch "/conversions/{id}", ADMIN, |c, p| admin::conversions::update(c, p.first())),
+    api!(Get "/payouts", ADMIN, |c, _| admin::money::list(c)),
+    api!(Post "/payouts", ADMIN, |c, _| admin::money::run(c)),
+    api!(Get "/payouts/{id}", ADMIN, |c, p| admin::money::get(c, p.first())),
+    api!(Get "/payouts/{id}/statement.csv", ADMIN, |c, p| admin::money::statement(c, p.first())),
+    api!(Get "/balances", ADMIN, |c, _| admin::money::balances(c)),
+    api!(Get "/costs", ADMIN, |c, _| admin::money::list_costs(c)),
+    api!(Post "/costs", ADMIN, |c, _| admin::money::create_cost(c)),
+    api!(Post "/amocrm-mappings", ADMIN, |c, _| admin::crm::save(c)),
+    api!(Get "/amocrm-mappings/{id}", ADMIN, |c, p| admin::crm::get(c, p.first())),
+    api!(Get "/partner-postbacks", ADMIN, |c, _| admin::outbound::list(c)),
+    api!(Post "/partner-postbacks", ADMIN, |c, _| admin::outbound::create(c)),
+    api!(Get "/partner-postbacks/{id}", ADMIN, |c, p| admin::outbound::get(c, p.first())),
+    api!(Patch "/partner-postbacks/{id}", ADMIN, |c, p| admin::outbound::update(c, p.first())),
+    api!(Get "/postback-deliveries", ADMIN, |c, _| admin::outbound::deliveries(c)),
+    api!(Get "/bi-keys", ADMIN, |c, _| admin::bi_keys::list(c)),
+    api!(Post "/bi-keys", ADMIN, |c, _| admin::bi_keys::create(c)),
+    api!(Delete "/bi-keys/{id}", ADMIN, |c, p| admin::bi_keys::revoke(c, p.first())),
+    api!(Get "/partner-tokens", ADMIN, |c, _| admin::partner_tokens::list(c)),
+    api!(Post "/partner-tokens", ADMIN, |c, _| admin::partner_tokens::create(c)),
+    api!(Get "/partner-tokens/{id}", ADMIN, |c, p| admin::partner_tokens::get(c, p.first())),
+    api!(Delete "/partner-tokens/{id}", ADMIN, |c, p| admin::partner_tokens::revoke(c, p.first())),
+    api!(Post "/import/clicks", ADMIN, |c, _| admin::import::clicks(c)),
+    api!(Post "/import/conversions", ADMIN, |c, _| admin::import::conversions(c)),
+    api!(Get "/reports/kpis", REPORT, |c, _| admin::reports::kpis(c)),
+    api!(Get "/reports/partners", REPORT, |c, _| admin::reports::partners(c)),
+    api!(Post "/rollups/run", ADMIN, |c, _| admin::reports::run(c)),
+    api!(Get "/clicks", OWN_ROWS, |c, _| admin::events::list(c, EventKind::Click)),
+    api!(Get "/impressions", ADMIN, |c, _| admin::events::list(c, EventKind::Impression)),
+    api!(@ Get "/odata", FEED, |c, _| admin::odata::service(c)),
+    api!(@ Get "/odata/$metadata", FEED, |_c, _| async { Ok(admin::odata::metadata()) }),
+    api!(@ Get "/odata/DailyKpis", FEED, |c, _| admin::odata::daily_kpis(c)),
+    api!(@ Get "/odata/Partners", FEED, |c, _| admin::odata::partners(c)),
+];
+
+fn health() -> Response {
+    respond::json(200, &serde_json::json!({"status": "ok"}))
+}
+
+/// The route for `method` on `path`, with the path's parameters.
+pub fn find<'p>(method: &Method, path: &'p str) -> Option<(&'static Route, Params<'p>)> {
+    ROUTES.iter().find_map(|route| {
+        if route.method != *method {
+            return None;
+        }
+        match_path(route.path, path).map(|params| (route, params))
+    })
+}
+
+fn first_segment(path: &str) -> Option<&str> {
+    path.split('/').find(|s| !s.is_empty())
+}
+
+/// Whether `path` lies where callers need a key (`/api/…`, `/odata/…`): there even a path
+/// that does not exist answers `401` to a caller without one, so the API's routes cannot
+/// be probed anonymously.
+pub fn keyed(path: &str) -> bool {
+    let area = first_segment(path);
+    ROUTES
+        .iter()
+        .any(|r| matches!(r.guard, Guard::Keys { .. }) && first_segment(r.path) == area)
+}
+
+/// The methods served on `path` (for the `Allow` header of a `405`), `None` when no
+/// route has this path.
+pub fn allowed(path: &str) -> Option<String> {
+    let mut methods: Vec<&str> = Vec::new();
+    for route in ROUTES.iter().filter(|r| match_path(r.path, path).is_some()) {
+        let name = route.method.as_ref();
+        if !methods.contains(&name) {
+            methods.push(name);
+        }
+    }
+    (!methods.is_empty()).then(|| methods.join(", "))
+}
