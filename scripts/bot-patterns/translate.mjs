@@ -17,6 +17,9 @@
 //   because nothing in the branch follows (precedes) it and the result is only used as
 //   a yes/no match.
 //
+// One difference is left: JavaScript counts UTF-16 units, Rust characters, so a counted
+// repetition (`^[^ ]{50,}$`) over characters outside the BMP counts them once, not twice.
+//
 // Anything else (lookaround elsewhere, or over content that is not a small finite set of
 // words; back-references; non-ASCII pattern characters; …) throws: extend the translator
 // rather than guess.
