@@ -45,7 +45,7 @@ pl_setup() {
     wbg="$(wasm_bindgen_version)"
     cargo_install_pinned wasm-bindgen-cli "$wbg" "$TOOLS/wasm-bindgen-$wbg" wasm-bindgen
     if ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.partnerlens-lock" 2>/dev/null; then
-        say "installing npm packages (wrangler, Node 22, binaryen)"
+        say "installing npm packages (wrangler, Node 22, binaryen, isbot and the bot corpora)"
         # `npm ci` refuses this lock: the registry here lacks workerd's macOS and Windows
         # builds, which npm leaves out of the lock. `npm install` follows the lock as it is.
         (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)

@@ -1,8 +1,11 @@
 //! What a user agent says about the visitor: device type, OS and browser (from
-//! `woothee`'s maintained dataset) and whether it is a bot (from `isbot`'s maintained
-//! pattern list, joined with woothee's crawler category).
+//! `woothee`'s maintained dataset) and whether it is a bot (the npm package `isbot`'s
+//! pattern list, generated into `bot_patterns.rs`, joined with woothee's crawler
+//! category). It runs in the click queue consumer and the history import, never on the
+//! redirect itself.
 
-use std::sync::OnceLock;
+mod bot_patterns;
+pub mod bots;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,11 +16,6 @@ pub struct UserAgentInfo {
     pub os: String,
     pub browser: String,
     pub is_bot: bool,
-}
-
-fn bots() -> &'static isbot::Bots {
-    static BOTS: OnceLock<isbot::Bots> = OnceLock::new();
-    BOTS.get_or_init(isbot::Bots::default)
 }
 
 fn known(value: &str) -> String {
@@ -32,7 +30,7 @@ fn known(value: &str) -> String {
 pub fn classify(user_agent: &str) -> UserAgentInfo {
     let parsed = woothee::parser::Parser::new().parse(user_agent);
     let category = parsed.as_ref().map_or("", |p| p.category);
-    let is_bot = user_agent.trim().is_empty() || category == "crawler" || bots().is_bot(user_agent);
+    let is_bot = user_agent.trim().is_empty() || category == "crawler" || bots::matches(user_agent);
     let os = parsed
         .as_ref()
         .map_or_else(|| "unknown".to_owned(), |p| known(p.os));
@@ -93,6 +91,51 @@ mod tests {
             let info = classify(ua);
             assert!(info.is_bot, "{ua:?} should be a bot");
             assert_eq!(info.device, "bot");
+        }
+    }
+
+    fn assert_bot(ua: &str) {
+        let info = classify(ua);
+        assert!(info.is_bot, "{ua:?} should be a bot");
+        assert_eq!(info.device, "bot");
+    }
+
+    #[test]
+    fn messenger_link_previews_are_bots() {
+        assert_bot("WhatsApp/2.16.2/i");
+        assert_bot("WhatsApp/2.23.20.0");
+    }
+
+    #[test]
+    fn google_other_is_a_bot() {
+        assert_bot("GoogleOther");
+        assert_bot("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.6723.69 Mobile Safari/537.36 (compatible; GoogleOther)");
+    }
+
+    #[test]
+    fn meta_fetchers_are_bots() {
+        assert_bot("meta-externalagent/1.1");
+        assert_bot("meta-externalagent/1.1 (+https://developers.facebook.com/docs/sharing/webmasters/crawler)");
+        assert_bot("facebookcatalog/1.0");
+    }
+
+    #[test]
+    fn synthetic_monitors_are_bots() {
+        assert_bot("RuxitSynthetic");
+        assert_bot("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 RuxitSynthetic/1.0 v6870249674 t6703941201591042144 athfa3c3975 altpub cvcv=2 smf=0");
+    }
+
+    /// People tapping a referral link inside Instagram or Facebook are visitors, although
+    /// crawler-user-agents lists such in-app browsers (two of its few misses here).
+    #[test]
+    fn in_app_browsers_are_people() {
+        for ua in [
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 334.0.4.32.98 (iPhone14,5; iOS 17_5; en_US; en; scale=3.00; 1170x2532; 606558546)",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/470.0.0.38.108;FBBV/620000000;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.5;FBSS/3;FBCR/;FBID/phone;FBLC/en_US;FBOP/80]",
+        ] {
+            let info = classify(ua);
+            assert!(!info.is_bot, "{ua:?} is a person");
+            assert_eq!(info.device, "mobile");
         }
     }
 }
