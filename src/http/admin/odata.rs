@@ -1,15 +1,19 @@
 //! The OData v4 feed at `/odata/` for Power BI's OData connector: a service document,
 //! `$metadata` (CSDL), the entity sets `DailyKpis` (one row per UTC day, program and
-//! partner, from the rollups) and `Partners`, with `$filter` (`eq`/`ge`/`gt`/`le`/`lt`
-//! joined by `and`), `$select`, `$top`, `$skip`, `$count` and server paging through
-//! `@odata.nextLink`. Other options answer `501`.
+//! partner, from the rollups) and `Partners`, with `$filter` (see `domain::odata`: it is
+//! evaluated on every entity, after its day range and `program_id`/`partner_id`
+//! equalities narrow the report query), `$orderby`, `$select`, `$top`, `$skip`, `$count`
+//! and server paging through `@odata.nextLink`. Other options answer `501`.
 
 use chrono::{Duration, NaiveDate};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use worker::Response;
 
 use super::Call;
-use crate::domain::odata::{parse_options, Clause, Literal, Op, Options, Refusal, PAGE_SIZE};
+use crate::domain::odata::{
+    compare, day_bounds, entity_row, parse_options, required_equalities, EdmType, Expr, Options,
+    Refusal, Schema, PAGE_SIZE,
+};
 use crate::domain::reporting::{Dimension, Filter, Metric, ReportQuery, MAX_DAYS};
 use crate::domain::request_target::with_param;
 use crate::domain::time::{parse_date, rfc3339};
@@ -22,34 +26,34 @@ use crate::storage::partners;
 const DEFAULT_DAYS: i64 = 90;
 
 /// (name, EDM type) of `DailyKpis`' properties; `money` ones are decimals with 2 places.
-const DAILY_KPI_PROPERTIES: &[(&str, &str)] = &[
-    ("id", "Edm.String"),
-    ("day", "Edm.Date"),
-    ("program_id", "Edm.String"),
-    ("program_name", "Edm.String"),
-    ("partner_id", "Edm.String"),
-    ("partner_name", "Edm.String"),
-    ("clicks", "Edm.Int64"),
-    ("unique_clicks", "Edm.Int64"),
-    ("bot_clicks", "Edm.Int64"),
-    ("impressions", "Edm.Int64"),
-    ("leads", "Edm.Int64"),
-    ("qualified_leads", "Edm.Int64"),
-    ("sales", "Edm.Int64"),
-    ("refunds", "Edm.Int64"),
-    ("revenue", "Edm.Decimal"),
-    ("commission", "Edm.Decimal"),
-    ("new_customers", "Edm.Int64"),
+const DAILY_KPI_PROPERTIES: &Schema = &[
+    ("id", EdmType::String),
+    ("day", EdmType::Date),
+    ("program_id", EdmType::String),
+    ("program_name", EdmType::String),
+    ("partner_id", EdmType::String),
+    ("partner_name", EdmType::String),
+    ("clicks", EdmType::Int64),
+    ("unique_clicks", EdmType::Int64),
+    ("bot_clicks", EdmType::Int64),
+    ("impressions", EdmType::Int64),
+    ("leads", EdmType::Int64),
+    ("qualified_leads", EdmType::Int64),
+    ("sales", EdmType::Int64),
+    ("refunds", EdmType::Int64),
+    ("revenue", EdmType::Decimal),
+    ("commission", EdmType::Decimal),
+    ("new_customers", EdmType::Int64),
 ];
 
-const PARTNER_PROPERTIES: &[(&str, &str)] = &[
-    ("id", "Edm.String"),
-    ("name", "Edm.String"),
-    ("segment", "Edm.String"),
-    ("tier", "Edm.String"),
-    ("region", "Edm.String"),
-    ("status", "Edm.String"),
-    ("created_at", "Edm.DateTimeOffset"),
+const PARTNER_PROPERTIES: &Schema = &[
+    ("id", EdmType::String),
+    ("name", EdmType::String),
+    ("segment", EdmType::String),
+    ("tier", EdmType::String),
+    ("region", EdmType::String),
+    ("status", EdmType::String),
+    ("created_at", EdmType::DateTimeOffset),
 ];
 
 fn headers() -> [(&'static str, &'static str); 2] {
@@ -91,11 +95,11 @@ pub async fn service(call: &Call<'_>) -> ApiResult<Response> {
     ))
 }
 
-fn entity_type(name: &str, properties: &[(&str, &str)]) -> String {
+fn entity_type(name: &str, properties: &Schema) -> String {
     let mut xml = format!("<EntityType Name=\"{name}\"><Key><PropertyRef Name=\"id\"/></Key>");
     for (property, kind) in properties {
-        let facets = match *kind {
-            "Edm.Decimal" => " Precision=\"38\" Scale=\"2\"",
+        let facets = match kind {
+            EdmType::Decimal => " Precision=\"38\" Scale=\"2\"",
             _ => "",
         };
         let nullable = if *property == "id" {
@@ -104,7 +108,8 @@ fn entity_type(name: &str, properties: &[(&str, &str)]) -> String {
             ""
         };
         xml.push_str(&format!(
-            "<Property Name=\"{property}\" Type=\"{kind}\"{facets}{nullable}/>"
+            "<Property Name=\"{property}\" Type=\"{}\"{facets}{nullable}/>",
+            kind.name()
         ));
     }
     xml.push_str("</EntityType>");
@@ -135,9 +140,9 @@ pub fn metadata() -> Response {
 }
 
 /// A property value as OData JSON: decimals unquoted (exact text, never a float).
-fn json_value(kind: &str, value: &Value) -> String {
+fn json_value(kind: EdmType, value: &Value) -> String {
     match (kind, value) {
-        ("Edm.Decimal", Value::String(text)) => text.clone(),
+        (EdmType::Decimal, Value::String(text)) => text.clone(),
         _ => value.to_string(),
     }
 }
@@ -146,11 +151,11 @@ fn json_value(kind: &str, value: &Value) -> String {
 fn page(
     call: &Call<'_>,
     set: &str,
-    properties: &[(&str, &str)],
-    entities: Vec<serde_json::Map<String, Value>>,
+    properties: &Schema,
+    entities: Vec<Map<String, Value>>,
     options: &Options,
 ) -> ApiResult<Response> {
-    let selected: Vec<&(&str, &str)> = match &options.select {
+    let selected: Vec<&(&str, EdmType)> = match &options.select {
         None => properties.iter().collect(),
         Some(names) => {
             let mut chosen = Vec::new();
@@ -188,7 +193,7 @@ fn page(
             .map(|(name, kind)| {
                 format!(
                     "\"{name}\":{}",
-                    json_value(kind, entity.get(*name).unwrap_or(&Value::Null))
+                    json_value(*kind, entity.get(*name).unwrap_or(&Value::Null))
                 )
             })
             .collect();
@@ -216,31 +221,16 @@ fn pairs(call: &Call<'_>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The day range a filter asks for, `[from, to)`.
-fn day_range(call: &Call<'_>, clauses: &[Clause]) -> ApiResult<(NaiveDate, NaiveDate)> {
+/// The day range a filter asks for, `[from, to)`: the filter's day bounds, by default
+/// the `DEFAULT_DAYS` up to today.
+fn day_range(call: &Call<'_>, filter: Option<&Expr>) -> ApiResult<(NaiveDate, NaiveDate)> {
     let today = parse_date(&rfc3339(call.now)[..10]).unwrap_or_default();
-    let (mut from, mut to) = (None, None);
-    for clause in clauses.iter().filter(|c| c.property == "day") {
-        let Literal::Date(date) = clause.value else {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                "day compares with a date YYYY-MM-DD",
-            )
-            .with_field("$filter"));
-        };
-        match clause.op {
-            Op::Ge => from = Some(date),
-            Op::Gt => from = Some(date + Duration::days(1)),
-            Op::Lt => to = Some(date),
-            Op::Le => to = Some(date + Duration::days(1)),
-            Op::Eq => {
-                from = Some(date);
-                to = Some(date + Duration::days(1));
-            }
-        }
-    }
+    let (from, to) = filter.map_or((None, None), |filter| day_bounds(filter, "day"));
     let to = to.unwrap_or(today + Duration::days(1));
-    let from = from.unwrap_or(to - Duration::days(DEFAULT_DAYS));
+    let from = from.unwrap_or_else(|| {
+        to.checked_sub_signed(Duration::days(DEFAULT_DAYS))
+            .unwrap_or(NaiveDate::MIN)
+    });
     let days = (to - from).num_days();
     if days > MAX_DAYS {
         return Err(ApiError::bad_request(
@@ -252,28 +242,46 @@ fn day_range(call: &Call<'_>, clauses: &[Clause]) -> ApiResult<(NaiveDate, Naive
     Ok((from, to.max(from)))
 }
 
-pub async fn daily_kpis(call: &Call<'_>) -> ApiResult<Response> {
-    let options = parse_options(&pairs(call)).map_err(refused)?;
-    let mut filters = Vec::new();
-    for clause in &options.filter {
-        match (clause.property.as_str(), clause.op, &clause.value) {
-            ("day", _, _) => {}
-            ("program_id", Op::Eq, Literal::Text(v)) => filters.push(Filter {
-                dimension: Dimension::Program,
-                value: v.clone(),
-            }),
-            ("partner_id", Op::Eq, Literal::Text(v)) => filters.push(Filter {
-                dimension: Dimension::Partner,
-                value: v.clone(),
-            }),
-            (property, _, _) => {
-                return Err(refused(Refusal::NotImplemented(format!(
-                    "$filter on {property} (use day, program_id or partner_id)"
-                ))))
-            }
-        }
+/// The filter's `program_id`/`partner_id` equalities, which narrow the report query.
+fn pushed_down(filter: Option<&Expr>) -> Vec<Filter> {
+    let equalities = filter.map(required_equalities).unwrap_or_default();
+    equalities
+        .into_iter()
+        .filter_map(|(property, value)| {
+            let dimension = match property.as_str() {
+                "program_id" => Dimension::Program,
+                "partner_id" => Dimension::Partner,
+                _ => return None,
+            };
+            Some(Filter { dimension, value })
+        })
+        .collect()
+}
+
+/// The entities `$filter` keeps, in `$orderby` order (stable: ties keep their order).
+fn refine(
+    mut entities: Vec<Map<String, Value>>,
+    properties: &Schema,
+    options: &Options,
+) -> Vec<Map<String, Value>> {
+    if let Some(filter) = &options.filter {
+        entities.retain(|entity| filter.matches(&entity_row(properties, entity)));
     }
-    let (from, to) = day_range(call, &options.filter)?;
+    if !options.orderby.is_empty() {
+        entities.sort_by(|a, b| {
+            compare(
+                &options.orderby,
+                &entity_row(properties, a),
+                &entity_row(properties, b),
+            )
+        });
+    }
+    entities
+}
+
+pub async fn daily_kpis(call: &Call<'_>) -> ApiResult<Response> {
+    let options = parse_options(&pairs(call), DAILY_KPI_PROPERTIES).map_err(refused)?;
+    let (from, to) = day_range(call, options.filter.as_ref())?;
     let query = ReportQuery {
         from,
         to,
@@ -282,7 +290,7 @@ pub async fn daily_kpis(call: &Call<'_>) -> ApiResult<Response> {
             .iter()
             .filter_map(|(name, _)| Metric::parse(name))
             .collect(),
-        filters,
+        filters: pushed_down(options.filter.as_ref()),
         timezone: chrono_tz::UTC,
     };
     let reuse = if options.skip > 0 {
@@ -303,21 +311,12 @@ pub async fn daily_kpis(call: &Call<'_>) -> ApiResult<Response> {
             entity
         })
         .collect();
+    let entities = refine(entities, DAILY_KPI_PROPERTIES, &options);
     page(call, "DailyKpis", DAILY_KPI_PROPERTIES, entities, &options)
 }
 
 pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
-    let options = parse_options(&pairs(call)).map_err(refused)?;
-    if let Some(clause) = options
-        .filter
-        .iter()
-        .find(|c| c.op != Op::Eq || !PARTNER_PROPERTIES.iter().any(|(p, _)| *p == c.property))
-    {
-        return Err(refused(Refusal::NotImplemented(format!(
-            "$filter on Partners supports 'property eq text', not {}",
-            clause.property
-        ))));
-    }
+    let options = parse_options(&pairs(call), PARTNER_PROPERTIES).map_err(refused)?;
     let mut all = Vec::new();
     let mut after = None;
     loop {
@@ -334,7 +333,7 @@ pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
     }
     let mut entities = Vec::new();
     for partner in all {
-        let entity: serde_json::Map<String, Value> = [
+        let entity: Map<String, Value> = [
             ("id", Value::String(partner.id)),
             ("name", Value::String(partner.name)),
             ("segment", Value::from(partner.segment.as_str())),
@@ -346,18 +345,8 @@ pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        let keep = options
-            .filter
-            .iter()
-            .all(|clause| match (&clause.op, &clause.value) {
-                (Op::Eq, Literal::Text(v)) => {
-                    entity.get(&clause.property).and_then(Value::as_str) == Some(v.as_str())
-                }
-                _ => false,
-            });
-        if keep {
-            entities.push(entity);
-        }
+        entities.push(entity);
     }
+    let entities = refine(entities, PARTNER_PROPERTIES, &options);
     page(call, "Partners", PARTNER_PROPERTIES, entities, &options)
 }
