@@ -1,4 +1,4 @@
-// Generates src/domain/user_agent/bot_patterns.rs from the npm package `isbot` pinned in
+// Generates src/domain/tracking/user_agent/bot_patterns.rs from the npm package `isbot` pinned in
 // package.json (its exported `list` of pattern sources), each translated to Rust `regex`
 // syntax by ./bot-patterns/translate.mjs.
 //
@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { translate } from "./bot-patterns/translate.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const TARGET = join(ROOT, "src/domain/user_agent/bot_patterns.rs");
+const TARGET = join(ROOT, "src/domain/tracking/user_agent/bot_patterns.rs");
 
 async function loadIsbot() {
   const require = createRequire(join(ROOT, "package.json"));

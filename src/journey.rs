@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use worker::D1Database;
 
-use crate::domain::journey::{
+use crate::domain::partners::journey::{
     walk, Activity, Carry, DayStage, StatusHistory, DAY_MS, LOOKBACK_DAYS,
 };
 use crate::storage::{journey, partners, Context, Result};

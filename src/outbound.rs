@@ -10,8 +10,8 @@ use worker::{
     D1Database, Env, Fetch, Message, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Url,
 };
 
+use crate::domain::conversions::outbound::{backoff_seconds, render, MAX_ATTEMPTS};
 use crate::domain::money::{format_money, from_cents};
-use crate::domain::outbound::{backoff_seconds, render, MAX_ATTEMPTS};
 use crate::storage::conversions::{self, ConversionRow};
 use crate::storage::outbound::{self, Attempt};
 use crate::storage::{StorageError, DB_BINDING};

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use worker::{Env, Message, MessageBatch, MessageExt};
 
-use crate::domain::click::CapturedEvent;
-use crate::domain::user_agent::classify;
+use crate::domain::tracking::click::CapturedEvent;
+use crate::domain::tracking::user_agent::classify;
 use crate::faults;
 use crate::storage::{tracking, DB_BINDING};
 

@@ -7,12 +7,12 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use worker::{D1Database, Delay};
 
-use crate::domain::attribution::{check_refund, check_window};
-use crate::domain::commission::{commission, refund_commission, Earning};
-use crate::domain::conversion::{ConversionEvent, Postback};
+use crate::domain::conversions::attribution::{check_refund, check_window};
+use crate::domain::conversions::commission::{commission, refund_commission, Earning};
+use crate::domain::conversions::{ConversionEvent, Postback};
 use crate::domain::ids::new_id;
 use crate::domain::money::{from_cents, round_cents, to_cents};
-use crate::domain::partner::Segment;
+use crate::domain::partners::Segment;
 use crate::domain::time::month_bounds;
 use crate::domain::Invalid;
 use crate::storage::conversions::{self, ConversionRow};

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use partnerlens::domain::user_agent::{bots, classify};
+use partnerlens::domain::tracking::user_agent::{bots, classify};
 use serde_json::Value;
 
 fn root() -> &'static Path {

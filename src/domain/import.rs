@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use super::click::{referrer_host, Tracking, MAX_TRACKING_VALUE};
-use super::conversion::{parse_timestamp, Postback};
+use super::conversions::{parse_timestamp, Postback};
+use super::tracking::click::{referrer_host, Tracking, MAX_TRACKING_VALUE};
 use super::Invalid;
 
 /// Lines one import request may carry.
@@ -189,7 +189,7 @@ pub fn conversion_line(line: &str) -> Result<ImportedConversion, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::conversion::ConversionEvent;
+    use crate::domain::conversions::ConversionEvent;
 
     #[test]
     fn click_lines_are_read_and_checked() {

@@ -1,34 +1,34 @@
-//! The pure domain of partnerlens: ids, link codes and destinations, programs and
-//! partners, click parsing and classification, pagination cursors.
+//! The pure domain of partnerlens, one folder or file per concept:
+//!
+//! - `tracking`: links, captured clicks and impressions, user agents and bots;
+//! - `conversions`: postback parameters, AmoCRM payloads, attribution, the commission
+//!   engine, outbound postbacks;
+//! - `money`: amounts, currencies, rounding, cents, formatting; program costs;
+//! - `partners`: partners and the partner journey; `program`: programs;
+//! - `reporting`: the report engine (dimensions, metrics, queries, facts → rows);
+//! - `odata`: the OData feed's query language;
+//! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
+//! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
 //! Nothing in here knows about Workers: every type is built from plain strings and
 //! numbers at the edge and unit-tested natively with `cargo test`.
 
-pub mod amocrm;
-pub mod attribution;
-pub mod click;
-pub mod commission;
-pub mod conversion;
-pub mod cost;
-pub mod credentials;
+pub mod auth;
+pub mod conversions;
 pub mod cursor;
 pub mod error;
 pub mod ids;
 pub mod import;
-pub mod journey;
-pub mod link;
 pub mod money;
 pub mod odata;
-pub mod outbound;
-pub mod partner;
+pub mod partners;
 pub mod program;
 #[cfg(test)]
 mod properties;
 pub mod reporting;
 pub mod request_target;
-pub mod signature;
 pub mod text;
 pub mod time;
-pub mod user_agent;
+pub mod tracking;
 
 pub use error::Invalid;

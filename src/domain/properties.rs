@@ -8,11 +8,11 @@ use chrono::{Duration, NaiveDate, TimeZone};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use super::conversion::{parse_timestamp, Postback};
-use super::link::LinkCode;
+use super::conversions::{parse_timestamp, Postback};
 use super::money::{format_money, from_cents, parse_amount, to_cents};
 use super::reporting::{day_of_index, local_midnight, offset_spans};
 use super::time::parse_date;
+use super::tracking::link::LinkCode;
 
 fn pairs(list: &[(&str, String)]) -> Vec<(String, String)> {
     list.iter()

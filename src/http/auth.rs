@@ -4,7 +4,7 @@
 use worker::{D1Database, Env, Request};
 
 use super::error::{ApiError, ApiResult};
-use crate::domain::credentials::{credential, Credential};
+use crate::domain::auth::credentials::{credential, Credential};
 use crate::domain::ids::{constant_time_eq, sha256_hex};
 use crate::domain::request_target::query_param;
 use crate::storage::bi_keys;

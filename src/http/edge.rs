@@ -7,12 +7,12 @@ use std::rc::Rc;
 use worker::{Context, Date, Env, Request, Response};
 
 use super::respond::with_headers;
-use crate::domain::click::{
+use crate::domain::ids::new_click_id;
+use crate::domain::time::utc_day;
+use crate::domain::tracking::click::{
     is_prefetch, referrer_host, visitor_hash, CapturedEvent, EventKind, Tracking,
 };
-use crate::domain::ids::new_click_id;
-use crate::domain::link::{LinkCode, LinkTarget};
-use crate::domain::time::utc_day;
+use crate::domain::tracking::link::{LinkCode, LinkTarget};
 use crate::storage::{links, salts};
 
 use super::outbox;

@@ -10,8 +10,8 @@ use worker::{Context, Env, Method, Request, Response};
 use super::admin::{self, Call};
 use super::error::ApiResult;
 use super::{edge, postback, respond, webhooks};
-use crate::domain::click::EventKind;
 use crate::domain::request_target::{match_path, Params};
+use crate::domain::tracking::click::EventKind;
 
 /// One request, as the dispatcher hands it to a handler.
 pub struct Incoming<'a> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::Duration;
 use worker::D1Database;
 
-use crate::domain::journey::{Stage, StatusHistory, STAGES};
+use crate::domain::partners::journey::{Stage, StatusHistory, STAGES};
 use crate::domain::reporting::{
     index_of_day, partner_table, Dimension, PartnerListing, ReportQuery, Table,
 };

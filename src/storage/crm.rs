@@ -4,7 +4,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use super::{execute, first, Result, StorageError};
-use crate::domain::amocrm::AmoMapping;
+use crate::domain::conversions::amocrm::AmoMapping;
 
 const UPSERT: &str = "INSERT INTO amocrm_mappings (program_id, mapping, created_at, updated_at) \
      VALUES (?1, ?2, ?3, ?3) ON CONFLICT (program_id) DO UPDATE SET mapping = ?2, updated_at = ?3";

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::{first, statement, Result, StorageError};
-use crate::domain::journey::{DayStage, Stage};
+use crate::domain::partners::journey::{DayStage, Stage};
 use crate::domain::reporting::JourneyStage;
 
 const PROGRESS: &str = "SELECT next_day, marks FROM journey_progress WHERE id = 1";

@@ -13,7 +13,7 @@ use worker::{Context, D1Database, Env, KvStore};
 
 use super::{equal_filters, execute, first, page, Page, Result, DB_BINDING, KV_BINDING};
 use crate::domain::cursor::Cursor;
-use crate::domain::link::{Destination, LinkCode, LinkTarget};
+use crate::domain::tracking::link::{Destination, LinkCode, LinkTarget};
 
 const TABLE: &str = "links";
 

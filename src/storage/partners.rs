@@ -7,8 +7,8 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::{first, page, statement, Page, Result};
 use crate::domain::cursor::Cursor;
-use crate::domain::journey::StatusHistory;
-use crate::domain::partner::{PartnerFields, PartnerStatus, Segment};
+use crate::domain::partners::journey::StatusHistory;
+use crate::domain::partners::{PartnerFields, PartnerStatus, Segment};
 
 const TABLE: &str = "partners";
 

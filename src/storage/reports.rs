@@ -8,7 +8,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::D1Database;
 
 use super::{Result, StorageError};
-use crate::domain::journey::StatusHistory;
+use crate::domain::partners::journey::StatusHistory;
 use crate::domain::reporting::{Bases, Dimension, Dims, Filter, OffsetSpan, PartnerFacts};
 
 impl Dimension {

@@ -5,10 +5,10 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use super::{equal_filters, execute, first, page, statement, Page, Result};
-use crate::domain::commission::{Rule, RuleKind};
-use crate::domain::conversion::ConversionEvent;
+use crate::domain::conversions::commission::{Rule, RuleKind};
+use crate::domain::conversions::ConversionEvent;
 use crate::domain::cursor::Cursor;
-use crate::domain::partner::Segment;
+use crate::domain::partners::Segment;
 
 const INSERT: &str = "INSERT INTO commission_rules (id, program_id, event, kind, value, \
      partner_id, segment, from_monthly_sale, status, created_at, updated_at) \

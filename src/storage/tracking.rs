@@ -9,10 +9,10 @@
 use worker::{D1Database, D1PreparedStatement};
 
 use super::{equal_filters, page, statement, Arg, Page, Result};
-use crate::domain::click::{CapturedEvent, EventKind};
 use crate::domain::cursor::Cursor;
 use crate::domain::time::utc_day_bounds;
-use crate::domain::user_agent::UserAgentInfo;
+use crate::domain::tracking::click::{CapturedEvent, EventKind};
+use crate::domain::tracking::user_agent::UserAgentInfo;
 
 /// Inserts a click unless its id exists. It is unique when it is not a bot and no earlier
 /// non-bot click (by `ts`, then id) of the same visitor on the same link that UTC day is

@@ -8,8 +8,8 @@ use chrono::{Duration, NaiveDate};
 
 use super::period::{local_midnight, next_month};
 use super::{Cell, Dimension, Dims, Fact, Filter, ReportQuery, Row};
-use crate::domain::journey::StatusHistory;
-use crate::domain::partner::PartnerStatus;
+use crate::domain::partners::journey::StatusHistory;
+use crate::domain::partners::PartnerStatus;
 
 /// What `partners_total` needs to know of a partner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::period::day_of_index;
 use super::{Bases, Cell, Dimension, PartnerFacts, ReportQuery, Row, Table};
-use crate::domain::journey::{Stage, STAGES};
+use crate::domain::partners::journey::{Stage, STAGES};
 
 /// The columns of the partners report before its metrics.
 const COLUMNS: [&str; 18] = [

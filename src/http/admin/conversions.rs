@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
-use crate::domain::conversion::{ConversionEvent, ConversionStatus};
+use crate::domain::conversions::{ConversionEvent, ConversionStatus};
 use crate::domain::cursor::Cursor;
 use crate::domain::money::{format_money, from_cents};
 use crate::domain::time::rfc3339;

@@ -6,7 +6,7 @@ use worker::Response;
 use super::Call;
 use std::collections::BTreeMap;
 
-use crate::domain::amocrm::{AmoMapping, Mapped};
+use crate::domain::conversions::amocrm::{AmoMapping, Mapped};
 use crate::domain::Invalid;
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};

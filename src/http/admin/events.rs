@@ -5,9 +5,9 @@ use serde::Serialize;
 use worker::Response;
 
 use super::{list as list_response, Call};
-use crate::domain::click::EventKind;
 use crate::domain::cursor::Cursor;
 use crate::domain::time::rfc3339;
+use crate::domain::tracking::click::EventKind;
 use crate::http::error::ApiResult;
 use crate::storage::tracking::{self, ClickRow, EventFilter};
 

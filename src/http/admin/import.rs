@@ -9,10 +9,10 @@ use serde::Serialize;
 use worker::Response;
 
 use super::Call;
-use crate::domain::click::{visitor_hash, CapturedEvent, EventKind};
 use crate::domain::import::{click_line, conversion_line, ImportedClick, LinkRef, MAX_LINES};
 use crate::domain::time::utc_day;
-use crate::domain::user_agent::{classify, UserAgentInfo};
+use crate::domain::tracking::click::{visitor_hash, CapturedEvent, EventKind};
+use crate::domain::tracking::user_agent::{classify, UserAgentInfo};
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
-use crate::domain::cost::{CostBody, NewCost};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
+use crate::domain::money::cost::{CostBody, NewCost};
 use crate::domain::money::{format_money, from_cents, to_cents};
 use crate::domain::time::rfc3339;
 use crate::domain::Invalid;

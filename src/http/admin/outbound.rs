@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
+use crate::domain::conversions::outbound::{EndpointBody, NewEndpoint};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
-use crate::domain::outbound::{EndpointBody, NewEndpoint};
 use crate::domain::time::rfc3339;
 use crate::domain::Invalid;
 use crate::http::body;

@@ -6,7 +6,7 @@ use worker::Response;
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
-use crate::domain::partner::{PartnerBody, PartnerFields};
+use crate::domain::partners::{PartnerBody, PartnerFields};
 use crate::domain::time::rfc3339;
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};

@@ -4,11 +4,11 @@ use serde::Serialize;
 use worker::Response;
 
 use super::{list as list_response, Call};
+use crate::domain::auth::signature::postback_secret;
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::{new_id, sha256_hex};
 use crate::domain::money::format_money;
 use crate::domain::program::{NewProgram, ProgramBody, ProgramPatch, ProgramSettings};
-use crate::domain::signature::postback_secret;
 use crate::domain::time::rfc3339;
 use crate::http::auth::postback_master_key;
 use crate::http::body;

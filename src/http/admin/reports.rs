@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use worker::Response;
 
 use super::Call;
-use crate::domain::journey::Stage;
+use crate::domain::partners::journey::Stage;
 use crate::domain::reporting::{Cell, Format, Paging, ReportQuery, Table};
 use crate::domain::request_target::with_param;
 use crate::domain::time::{parse_date, rfc3339};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
-use crate::domain::commission::{NewRule, RuleBody, RuleKind};
+use crate::domain::conversions::commission::{NewRule, RuleBody, RuleKind};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
 use crate::domain::money::parse_amount;

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::conversion::{ConversionEvent, ConversionStatus, Postback};
-use super::money::parse_amount;
-use super::Invalid;
+use crate::domain::conversions::{ConversionEvent, ConversionStatus, Postback};
+use crate::domain::money::parse_amount;
+use crate::domain::Invalid;
 
 /// One lead of a webhook, from `leads[add]`, `leads[update]` or `leads[status]`.
 #[derive(Debug, Clone, PartialEq, Default)]

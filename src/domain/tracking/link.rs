@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::text::string_enum;
-use super::Invalid;
+use crate::domain::text::string_enum;
+use crate::domain::Invalid;
 
 pub const CODE_MIN_LEN: usize = 3;
 pub const CODE_MAX_LEN: usize = 64;

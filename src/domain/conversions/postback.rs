@@ -3,9 +3,9 @@
 
 use rust_decimal::Decimal;
 
-use super::money::{parse_amount, Currency};
-use super::text::string_enum;
-use super::Invalid;
+use crate::domain::money::{parse_amount, Currency};
+use crate::domain::text::string_enum;
+use crate::domain::Invalid;
 
 string_enum!(
     /// What happened: a lead, a qualified lead, a sale, or a refund of a sale.

@@ -4,10 +4,10 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::money::parse_amount;
-use super::text::string_enum;
-use super::time::parse_date;
-use super::Invalid;
+use crate::domain::money::parse_amount;
+use crate::domain::text::string_enum;
+use crate::domain::time::parse_date;
+use crate::domain::Invalid;
 
 string_enum!(
     /// What a cost was spent on.

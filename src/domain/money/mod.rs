@@ -3,9 +3,11 @@
 //! to and from `Decimal`, and the two-decimal text the API shows. Money is never a float
 //! anywhere in partnerlens.
 
+pub mod cost;
+
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::Invalid;
+use crate::domain::Invalid;
 
 /// Active ISO 4217 currency codes.
 const ISO_4217: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB \

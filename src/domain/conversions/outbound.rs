@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
-use super::conversion::ConversionEvent;
-use super::link::Destination;
-use super::Invalid;
+use crate::domain::conversions::ConversionEvent;
+use crate::domain::tracking::link::Destination;
+use crate::domain::Invalid;
 
 /// The placeholders a template may use.
 pub const PLACEHOLDERS: &[&str] = &[

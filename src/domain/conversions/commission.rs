@@ -13,11 +13,11 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::conversion::ConversionEvent;
-use super::money::{parse_amount, round_cents};
-use super::partner::Segment;
-use super::text::string_enum;
-use super::Invalid;
+use crate::domain::conversions::ConversionEvent;
+use crate::domain::money::{parse_amount, round_cents};
+use crate::domain::partners::Segment;
+use crate::domain::text::string_enum;
+use crate::domain::Invalid;
 
 string_enum!(
     /// `fixed`: the value is money per conversion (CPA); `percent`: the value is a

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::sha256_hex;
+use crate::domain::ids::sha256_hex;
 
 /// Longest sub-id or UTM value kept; longer values are cut at a character boundary.
 pub const MAX_TRACKING_VALUE: usize = 255;

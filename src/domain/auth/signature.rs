@@ -9,7 +9,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::ids::{base64url, constant_time_eq, hex};
+use crate::domain::ids::{base64url, constant_time_eq, hex};
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 
-use super::partner::PartnerStatus;
-use super::text::string_enum;
+use crate::domain::partners::PartnerStatus;
+use crate::domain::text::string_enum;
 
 pub const DAY_MS: i64 = 86_400_000;
 /// How many days before a walk's first day its activity windows look back.

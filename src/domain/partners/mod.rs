@@ -1,9 +1,11 @@
 //! Partners: the bloggers, webmasters, agencies and experts who bring customers.
 
+pub mod journey;
+
 use serde::Deserialize;
 
-use super::text::{name, optional_label, string_enum};
-use super::Invalid;
+use crate::domain::text::{name, optional_label, string_enum};
+use crate::domain::Invalid;
 
 string_enum!(
     /// The kind of partner, for segment reports and segment commission rules.

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::Invalid;
+use crate::domain::Invalid;
 
 const DAY_MS: i64 = 86_400_000;
 /// How far before its click a conversion may be stamped (clock skew between systems).
@@ -50,8 +50,8 @@ pub fn check_refund(
             "refund_exceeds_sale",
             format!(
                 "refunds would total {} of a sale of {}",
-                super::money::format_money(already_refunded + amount),
-                super::money::format_money(sale_amount)
+                crate::domain::money::format_money(already_refunded + amount),
+                crate::domain::money::format_money(sale_amount)
             ),
         ));
     }

@@ -1,0 +1,6 @@
+//! Tracking: referral links and their destinations, the click or impression an edge
+//! request captures, and what its user agent says (device, bot).
+
+pub mod click;
+pub mod link;
+pub mod user_agent;
