@@ -130,6 +130,13 @@ try {
     { key: "c", name: "JS Sink-style tracker (peer)", url: new URL("/r/bench-7?sub1=bench", sink.url).href, db: sink.db },
     { key: "d", name: "Rust static 302 (floor)", url: new URL("/__bench/floor", rust.url).href },
   ];
+  // BENCH_BASELINE=<a build/ directory of an earlier commit>: its redirect as (e), so a
+  // change is compared with what it replaces in the same run.
+  if (process.env.BENCH_BASELINE) {
+    const baseline = await rustRuntime(process.env.BENCH_BASELINE);
+    runtimes.push(baseline.mf);
+    targets.push({ key: "e", name: "partnerlens redirect (baseline)", url: new URL("/r/bench-7?sub1=bench", baseline.url).href, db: baseline.db });
+  }
   for (const t of targets) {
     wrk(t.url, 2); // warm-up: caches filled, JIT warm; its clicks are counted below
     t.results = [];
@@ -159,7 +166,8 @@ try {
   }
   const ratio = (x, y) => (summary[x].rps / summary[y].rps).toFixed(2);
   console.log("");
-  console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}`);
+  console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}` +
+    (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : ""));
   console.log("");
   // wrk stops with requests in flight that it never counts, so clicks versus redirects is
   // checked on an exact load: LOSS_CHECK requests, 16 at a time, every answer counted.

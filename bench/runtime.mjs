@@ -33,16 +33,17 @@ export async function migrate(mf, sqlTexts) {
   return db;
 }
 
-export async function rustRuntime() {
+/** Serves the worker build in `build` (by default the current one, `build/`). */
+export async function rustRuntime(build = join(root, "build")) {
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
     workers: [{
       name: "partnerlens",
-      modulesRoot: join(root, "build"),
+      modulesRoot: build,
       modules: [
-        { type: "ESModule", path: join(root, "build/index.js") },
-        { type: "CompiledWasm", path: join(root, "build/index_bg.wasm") },
+        { type: "ESModule", path: join(build, "index.js") },
+        { type: "CompiledWasm", path: join(build, "index_bg.wasm") },
       ],
       compatibilityDate: COMPAT,
       d1Databases: { DB: "partnerlens" },

@@ -1,7 +1,6 @@
 //! Partner programs: the advertiser's offer that links, rules and money belong to.
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::money::{parse_amount, Currency};
 use super::text::{name, string_enum};
@@ -15,26 +14,11 @@ string_enum!(
 pub const DEFAULT_ATTRIBUTION_WINDOW_DAYS: u32 = 30;
 pub const DEFAULT_CLICK_ID_PARAM: &str = "click_id";
 
-/// `POST /api/v1/programs` as it arrives.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProgramBody {
-    pub name: String,
-    pub currency: String,
-    pub model: String,
-    pub attribution_window_days: Option<u32>,
-    pub click_id_param: Option<String>,
-    pub hold_days: Option<u32>,
-    pub min_payout: Option<String>,
-    pub timezone: Option<String>,
-    pub lifetime_attribution: Option<bool>,
-}
-
-/// `PATCH /api/v1/programs/{id}`: what may change after creation. The currency and the
-/// click id parameter are fixed once links and money exist.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProgramPatch {
+/// What a caller asks to set on a program's settings, unvalidated, every field optional
+/// (a new program needs a name and a model). The currency and the click id parameter are
+/// set once, at creation: they are fixed once links and money exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgramChanges {
     pub name: Option<String>,
     pub model: Option<String>,
     pub attribution_window_days: Option<u32>,
@@ -64,37 +48,39 @@ pub struct NewProgram {
     pub click_id_param: String,
 }
 
-impl TryFrom<ProgramBody> for NewProgram {
-    type Error = Invalid;
-
-    fn try_from(body: ProgramBody) -> Result<Self, Invalid> {
-        let settings = ProgramSettings {
-            name: name("name", &body.name, 200)?,
-            model: Model::parse(&body.model)?,
-            attribution_window_days: window_days(
-                body.attribution_window_days
-                    .unwrap_or(DEFAULT_ATTRIBUTION_WINDOW_DAYS),
-            )?,
-            hold_days: hold_days(body.hold_days.unwrap_or(0))?,
-            min_payout: min_payout(body.min_payout.as_deref().unwrap_or("0"))?,
-            timezone: timezone(body.timezone.as_deref().unwrap_or("UTC"))?,
-            lifetime_attribution: body.lifetime_attribution.unwrap_or(true),
+impl NewProgram {
+    /// A new program in `currency`: the contract's defaults (a 30-day attribution window,
+    /// no hold, no minimum payout, UTC, lifetime attribution, `click_id`), then `changes`.
+    pub fn create(
+        currency: &str,
+        click_id_param_name: Option<&str>,
+        changes: ProgramChanges,
+    ) -> Result<Self, Invalid> {
+        let required = |value: &Option<String>, field: &'static str| {
+            value
+                .clone()
+                .ok_or_else(|| Invalid::new(field, "missing_field", format!("{field} is required")))
+        };
+        let defaults = ProgramSettings {
+            name: name("name", &required(&changes.name, "name")?, 200)?,
+            model: Model::parse(&required(&changes.model, "model")?)?,
+            attribution_window_days: DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+            hold_days: 0,
+            min_payout: Decimal::ZERO,
+            timezone: "UTC".to_owned(),
+            lifetime_attribution: true,
         };
         Ok(Self {
-            settings,
-            currency: Currency::parse("currency", &body.currency)?,
-            click_id_param: click_id_param(
-                body.click_id_param
-                    .as_deref()
-                    .unwrap_or(DEFAULT_CLICK_ID_PARAM),
-            )?,
+            settings: defaults.patched(changes)?,
+            currency: Currency::parse("currency", currency)?,
+            click_id_param: click_id_param(click_id_param_name.unwrap_or(DEFAULT_CLICK_ID_PARAM))?,
         })
     }
 }
 
 impl ProgramSettings {
-    /// Applies a patch on top of the current settings, validating every changed field.
-    pub fn patched(&self, patch: ProgramPatch) -> Result<Self, Invalid> {
+    /// These settings with every change applied and validated.
+    pub fn patched(&self, patch: ProgramChanges) -> Result<Self, Invalid> {
         Ok(Self {
             name: match patch.name {
                 Some(raw) => name("name", &raw, 200)?,
@@ -187,13 +173,17 @@ fn click_id_param(raw: &str) -> Result<String, Invalid> {
 mod tests {
     use super::*;
 
-    fn body(json: &str) -> Result<NewProgram, Invalid> {
-        NewProgram::try_from(serde_json::from_str::<ProgramBody>(json).unwrap())
+    fn shop() -> ProgramChanges {
+        ProgramChanges {
+            name: Some("Shop".into()),
+            model: Some("sales".into()),
+            ..ProgramChanges::default()
+        }
     }
 
     #[test]
     fn defaults_follow_the_contract() {
-        let program = body(r#"{"name":"Shop","currency":"eur","model":"sales"}"#).unwrap();
+        let program = NewProgram::create("eur", None, shop()).unwrap();
         assert_eq!(program.currency.as_str(), "EUR");
         assert_eq!(program.click_id_param, "click_id");
         assert_eq!(program.settings.attribution_window_days, 30);
@@ -204,49 +194,49 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases = [
-            (r#"{"name":" ","currency":"EUR","model":"sales"}"#, "name"),
-            (
-                r#"{"name":"S","currency":"EURO","model":"sales"}"#,
-                "currency",
-            ),
-            (r#"{"name":"S","currency":"EUR","model":"cpa"}"#, "model"),
-            (
-                r#"{"name":"S","currency":"EUR","model":"sales","attribution_window_days":0}"#,
-                "attribution_window_days",
-            ),
-            (
-                r#"{"name":"S","currency":"EUR","model":"sales","click_id_param":"a b"}"#,
-                "click_id_param",
-            ),
-            (
-                r#"{"name":"S","currency":"EUR","model":"sales","min_payout":"-5"}"#,
-                "min_payout",
-            ),
-            (
-                r#"{"name":"S","currency":"EUR","model":"sales","timezone":"Mars/Base"}"#,
-                "timezone",
-            ),
-        ];
-        for (json, field) in cases {
-            assert_eq!(body(json).unwrap_err().field, field, "{json}");
-        }
-    }
-
-    #[test]
-    fn unknown_fields_are_refused_by_the_body_type() {
-        let err = serde_json::from_str::<ProgramBody>(
-            r#"{"name":"S","currency":"EUR","model":"sales","colour":"red"}"#,
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("unknown field `colour`"));
+        let field = |currency, click_id: Option<&str>, changes| {
+            NewProgram::create(currency, click_id, changes)
+                .unwrap_err()
+                .field
+        };
+        let with = |change: fn(&mut ProgramChanges)| {
+            let mut changes = shop();
+            change(&mut changes);
+            changes
+        };
+        assert_eq!(
+            field("EUR", None, with(|c| c.name = Some(" ".into()))),
+            "name"
+        );
+        assert_eq!(field("EUR", None, with(|c| c.name = None)), "name");
+        assert_eq!(field("EURO", None, shop()), "currency");
+        assert_eq!(
+            field("EUR", None, with(|c| c.model = Some("cpa".into()))),
+            "model"
+        );
+        assert_eq!(
+            field("EUR", None, with(|c| c.attribution_window_days = Some(0))),
+            "attribution_window_days"
+        );
+        assert_eq!(field("EUR", Some("a b"), shop()), "click_id_param");
+        assert_eq!(
+            field("EUR", None, with(|c| c.min_payout = Some("-5".into()))),
+            "min_payout"
+        );
+        assert_eq!(
+            field("EUR", None, with(|c| c.timezone = Some("Mars/Base".into()))),
+            "timezone"
+        );
     }
 
     #[test]
     fn a_patch_changes_only_what_it_names() {
-        let program = body(r#"{"name":"Shop","currency":"EUR","model":"sales"}"#).unwrap();
-        let patch: ProgramPatch =
-            serde_json::from_str(r#"{"hold_days":14,"timezone":"Europe/Berlin"}"#).unwrap();
+        let program = NewProgram::create("EUR", None, shop()).unwrap();
+        let patch = ProgramChanges {
+            hold_days: Some(14),
+            timezone: Some("Europe/Berlin".into()),
+            ..ProgramChanges::default()
+        };
         let patched = program.settings.patched(patch).unwrap();
         assert_eq!(patched.hold_days, 14);
         assert_eq!(patched.timezone, "Europe/Berlin");

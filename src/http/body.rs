@@ -1,4 +1,4 @@
-//! Reading request bodies: raw bytes under a size limit, and JSON into the domain's body
+//! Reading request bodies: raw bytes under a size limit, and JSON into the handlers' body
 //! types, with errors that name the field: malformed JSON and unknown fields are `400`,
 //! wrong types and missing fields `422`.
 

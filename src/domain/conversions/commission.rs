@@ -11,7 +11,6 @@
 //!    created last.
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use crate::domain::conversions::ConversionEvent;
 use crate::domain::money::{parse_amount, round_cents};
@@ -101,19 +100,6 @@ pub fn refund_commission(
     round_cents(-sale_commission * refund_amount / sale_amount)
 }
 
-/// `POST /api/v1/commission-rules` as it arrives.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleBody {
-    pub program_id: String,
-    pub event: String,
-    pub kind: String,
-    pub value: String,
-    pub partner_id: Option<String>,
-    pub segment: Option<String>,
-    pub from_monthly_sale: Option<u32>,
-}
-
 /// A validated new rule (ids of program and partner are checked against storage).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRule {
@@ -125,8 +111,17 @@ pub struct NewRule {
 }
 
 impl NewRule {
-    pub fn parse(body: &RuleBody) -> Result<Self, Invalid> {
-        let event = ConversionEvent::parse(&body.event)?;
+    /// A rule from its fields as given; `for_partner` says whether it narrows to a
+    /// partner (whose id is checked against storage by the caller).
+    pub fn parse(
+        event: &str,
+        kind: &str,
+        value: &str,
+        for_partner: bool,
+        segment: Option<&str>,
+        from_monthly_sale: Option<u32>,
+    ) -> Result<Self, Invalid> {
+        let event = ConversionEvent::parse(event)?;
         if event == ConversionEvent::Refund {
             return Err(Invalid::new(
                 "event",
@@ -134,8 +129,8 @@ impl NewRule {
                 "refunds carry no rule: they reverse the sale's commission",
             ));
         }
-        let kind = RuleKind::parse(&body.kind)?;
-        let value = parse_amount("value", &body.value, 4)?;
+        let kind = RuleKind::parse(kind)?;
+        let value = parse_amount("value", value, 4)?;
         if kind == RuleKind::Percent && value > Decimal::ONE_HUNDRED {
             return Err(Invalid::new(
                 "value",
@@ -143,14 +138,14 @@ impl NewRule {
                 "a percent rule's value is at most 100",
             ));
         }
-        if body.from_monthly_sale == Some(0) {
+        if from_monthly_sale == Some(0) {
             return Err(Invalid::new(
                 "from_monthly_sale",
                 "out_of_range",
                 "from_monthly_sale counts from 1 (the first sale of the month)",
             ));
         }
-        if body.partner_id.is_some() && body.segment.is_some() {
+        if for_partner && segment.is_some() {
             return Err(Invalid::new(
                 "segment",
                 "conflicting_values",
@@ -161,8 +156,8 @@ impl NewRule {
             event,
             kind,
             value,
-            segment: body.segment.as_deref().map(Segment::parse).transpose()?,
-            from_monthly_sale: body.from_monthly_sale,
+            segment: segment.map(Segment::parse).transpose()?,
+            from_monthly_sale,
         })
     }
 }
@@ -337,34 +332,18 @@ mod tests {
 
     #[test]
     fn rule_bodies_are_validated() {
-        let body = |json: &str| NewRule::parse(&serde_json::from_str::<RuleBody>(json).unwrap());
-        assert!(body(r#"{"program_id":"p","event":"sale","kind":"percent","value":"10"}"#).is_ok());
-        assert_eq!(
-            body(r#"{"program_id":"p","event":"refund","kind":"fixed","value":"1"}"#)
-                .unwrap_err()
-                .field,
-            "event"
-        );
-        assert_eq!(
-            body(r#"{"program_id":"p","event":"sale","kind":"cpm","value":"1"}"#)
-                .unwrap_err()
-                .field,
-            "kind"
-        );
-        assert_eq!(
-            body(r#"{"program_id":"p","event":"sale","kind":"percent","value":"101"}"#)
-                .unwrap_err()
-                .field,
-            "value"
-        );
-        assert_eq!(
-            body(r#"{"program_id":"p","event":"sale","kind":"fixed","value":"-1"}"#)
-                .unwrap_err()
-                .field,
-            "value"
-        );
-        assert_eq!(body(r#"{"program_id":"p","event":"sale","kind":"fixed","value":"1","from_monthly_sale":0}"#).unwrap_err().field, "from_monthly_sale");
-        assert_eq!(body(r#"{"program_id":"p","event":"sale","kind":"fixed","value":"1","partner_id":"x","segment":"expert"}"#).unwrap_err().field, "segment");
+        let plain = |event, kind, value| NewRule::parse(event, kind, value, false, None, None);
+        assert!(plain("sale", "percent", "10").is_ok());
+        assert_eq!(plain("refund", "fixed", "1").unwrap_err().field, "event");
+        assert_eq!(plain("sale", "cpm", "1").unwrap_err().field, "kind");
+        assert_eq!(plain("sale", "percent", "101").unwrap_err().field, "value");
+        assert_eq!(plain("sale", "fixed", "-1").unwrap_err().field, "value");
+        let tier = NewRule::parse("sale", "fixed", "1", false, None, Some(0));
+        assert_eq!(tier.unwrap_err().field, "from_monthly_sale");
+        let both = NewRule::parse("sale", "fixed", "1", true, Some("expert"), None);
+        assert_eq!(both.unwrap_err().field, "segment");
+        let segment = NewRule::parse("lead", "fixed", "2.50", false, Some("expert"), Some(3));
+        assert_eq!(segment.unwrap().segment, Some(Segment::Expert));
     }
 
     fn money() -> impl Strategy<Value = Decimal> {

@@ -1,8 +1,6 @@
 //! Outbound postbacks: a partner's URL template, filled in for each approved conversion,
 //! and the backoff between delivery attempts.
 
-use serde::Deserialize;
-
 use crate::domain::conversions::ConversionEvent;
 use crate::domain::tracking::link::Destination;
 use crate::domain::Invalid;
@@ -55,16 +53,6 @@ pub fn backoff_seconds(base: u32, attempt: u32) -> u32 {
     base.saturating_mul(factor).min(3600)
 }
 
-/// `POST /api/v1/partner-postbacks` as it arrives.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointBody {
-    pub partner_id: String,
-    pub program_id: Option<String>,
-    pub url_template: String,
-    pub events: Option<Vec<String>>,
-}
-
 /// A validated endpoint: the template renders to an absolute http(s) URL, and the events
 /// are conversion events.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,8 +62,10 @@ pub struct NewEndpoint {
 }
 
 impl NewEndpoint {
-    pub fn parse(body: &EndpointBody) -> Result<Self, Invalid> {
-        let sample = render(&body.url_template, |_| Some("x".to_owned()));
+    /// An endpoint from its URL template and the events it hears of (by default every
+    /// event but refunds).
+    pub fn parse(url_template: &str, events: Option<&[String]>) -> Result<Self, Invalid> {
+        let sample = render(url_template, |_| Some("x".to_owned()));
         Destination::parse(&sample).map_err(|invalid| {
             Invalid::new(
                 "url_template",
@@ -83,15 +73,13 @@ impl NewEndpoint {
                 invalid.message.replace("destination", "url_template"),
             )
         })?;
-        let events = match &body.events {
+        let events = match events {
             None => vec![
                 ConversionEvent::Lead,
                 ConversionEvent::Qualified,
                 ConversionEvent::Sale,
             ],
-            Some(names) if names.is_empty() => {
-                return Err(Invalid::new("events", "empty", "name at least one event"))
-            }
+            Some([]) => return Err(Invalid::new("events", "empty", "name at least one event")),
             Some(names) => names
                 .iter()
                 .map(|name| {
@@ -103,7 +91,7 @@ impl NewEndpoint {
                 .collect::<Result<_, _>>()?,
         };
         Ok(Self {
-            url_template: body.url_template.clone(),
+            url_template: url_template.to_owned(),
             events,
         })
     }
@@ -141,27 +129,17 @@ mod tests {
 
     #[test]
     fn endpoints_need_an_http_url_and_known_events() {
-        let parse = |json: &str| NewEndpoint::parse(&serde_json::from_str(json).unwrap());
-        assert!(
-            parse(r#"{"partner_id":"p","url_template":"https://p.example/?c={click_id}"}"#).is_ok()
-        );
+        let ok = NewEndpoint::parse("https://p.example/?c={click_id}", None).unwrap();
+        assert_eq!(ok.events.len(), 3);
+        let field = |template, events: Option<&[String]>| {
+            NewEndpoint::parse(template, events).unwrap_err().field
+        };
+        assert_eq!(field("ftp://p.example/{click_id}", None), "url_template");
+        assert_eq!(field("{click_id}", None), "url_template");
         assert_eq!(
-            parse(r#"{"partner_id":"p","url_template":"ftp://p.example/{click_id}"}"#)
-                .unwrap_err()
-                .field,
-            "url_template"
-        );
-        assert_eq!(
-            parse(r#"{"partner_id":"p","url_template":"{click_id}"}"#)
-                .unwrap_err()
-                .field,
-            "url_template"
-        );
-        assert_eq!(
-            parse(r#"{"partner_id":"p","url_template":"https://p.example/","events":["install"]}"#)
-                .unwrap_err()
-                .field,
+            field("https://p.example/", Some(&["install".to_owned()])),
             "events"
         );
+        assert_eq!(field("https://p.example/", Some(&[])), "events");
     }
 }

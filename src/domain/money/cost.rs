@@ -2,7 +2,6 @@
 //! support and the rest, by day, for ROI, CPA and CAC.
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use crate::domain::money::parse_amount;
 use crate::domain::text::string_enum;
@@ -19,16 +18,6 @@ string_enum!(
     }
 );
 
-/// `POST /api/v1/costs` as it arrives.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CostBody {
-    pub program_id: String,
-    pub date: String,
-    pub category: String,
-    pub amount: String,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCost {
     pub date: String,
@@ -37,8 +26,9 @@ pub struct NewCost {
 }
 
 impl NewCost {
-    pub fn parse(body: &CostBody) -> Result<Self, Invalid> {
-        let date = parse_date(&body.date).ok_or_else(|| {
+    /// A cost from its fields as given: a `YYYY-MM-DD` date, a category and an amount.
+    pub fn parse(date: &str, category: &str, amount: &str) -> Result<Self, Invalid> {
+        let date = parse_date(date).ok_or_else(|| {
             Invalid::new(
                 "date",
                 "invalid_date",
@@ -47,8 +37,8 @@ impl NewCost {
         })?;
         Ok(Self {
             date: date.format("%Y-%m-%d").to_string(),
-            category: CostCategory::parse(&body.category)?,
-            amount: parse_amount("amount", &body.amount, 2)?,
+            category: CostCategory::parse(category)?,
+            amount: parse_amount("amount", amount, 2)?,
         })
     }
 }
@@ -57,35 +47,15 @@ impl NewCost {
 mod tests {
     use super::*;
 
-    fn parse(json: &str) -> Result<NewCost, Invalid> {
-        NewCost::parse(&serde_json::from_str(json).unwrap())
-    }
-
     #[test]
     fn costs_are_validated_field_by_field() {
-        let ok = parse(
-            r#"{"program_id":"p","date":"2026-11-01","category":"training","amount":"250.00"}"#,
-        )
-        .unwrap();
+        let ok = NewCost::parse("2026-11-01", "training", "250.00").unwrap();
         assert_eq!(ok.category, CostCategory::Training);
         assert_eq!(ok.amount.to_string(), "250.00");
-        assert_eq!(
-            parse(r#"{"program_id":"p","date":"2026-13-01","category":"other","amount":"1"}"#)
-                .unwrap_err()
-                .field,
-            "date"
-        );
-        assert_eq!(
-            parse(r#"{"program_id":"p","date":"2026-11-01","category":"coffee","amount":"1"}"#)
-                .unwrap_err()
-                .field,
-            "category"
-        );
-        assert_eq!(
-            parse(r#"{"program_id":"p","date":"2026-11-01","category":"other","amount":"-1"}"#)
-                .unwrap_err()
-                .field,
-            "amount"
-        );
+        let field =
+            |date, category, amount| NewCost::parse(date, category, amount).unwrap_err().field;
+        assert_eq!(field("2026-13-01", "other", "1"), "date");
+        assert_eq!(field("2026-11-01", "coffee", "1"), "category");
+        assert_eq!(field("2026-11-01", "other", "-1"), "amount");
     }
 }

@@ -120,24 +120,6 @@ string_enum!(
     LinkStatus, "status" { Active = "active", Disabled = "disabled" }
 );
 
-/// `POST /api/v1/links` as it arrives.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkBody {
-    pub program_id: String,
-    pub partner_id: String,
-    pub destination: String,
-    pub code: Option<String>,
-}
-
-/// `PATCH /api/v1/links/{id}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkPatch {
-    pub destination: Option<String>,
-    pub status: Option<String>,
-}
-
 /// What the redirect needs to know about a link, as cached in KV and in the isolate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkTarget {

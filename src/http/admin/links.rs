@@ -1,14 +1,14 @@
 //! `/api/v1/links`. Every change is published to the link cache before the answer, so
 //! the next redirect follows it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::{new_id, new_link_code};
 use crate::domain::time::rfc3339;
-use crate::domain::tracking::link::{Destination, LinkBody, LinkCode, LinkPatch, LinkStatus};
+use crate::domain::tracking::link::{Destination, LinkCode, LinkStatus};
 use crate::domain::Invalid;
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
@@ -80,6 +80,24 @@ async fn publish(call: &Call<'_>, code: &str) -> ApiResult<()> {
 
 fn unknown(field: &'static str, what: &str) -> ApiError {
     Invalid::new(field, "unknown_reference", format!("no {what} has this id")).into()
+}
+
+/// `POST /api/v1/links` as it arrives.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    program_id: String,
+    partner_id: String,
+    destination: String,
+    code: Option<String>,
+}
+
+/// `PATCH /api/v1/links/{id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkPatch {
+    destination: Option<String>,
+    status: Option<String>,
 }
 
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {

@@ -6,7 +6,7 @@ use worker::Response;
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
-use crate::domain::money::cost::{CostBody, NewCost};
+use crate::domain::money::cost::NewCost;
 use crate::domain::money::{format_money, from_cents, to_cents};
 use crate::domain::time::rfc3339;
 use crate::domain::Invalid;
@@ -222,9 +222,19 @@ fn cost_view(row: CostRow) -> CostView {
     }
 }
 
+/// `POST /api/v1/costs` as it arrives.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CostBody {
+    program_id: String,
+    date: String,
+    category: String,
+    amount: String,
+}
+
 pub async fn create_cost(call: &mut Call<'_>) -> ApiResult<Response> {
     let body = body::json::<CostBody>(call.req).await?;
-    let cost = NewCost::parse(&body)?;
+    let cost = NewCost::parse(&body.date, &body.category, &body.amount)?;
     program(call, "program_id", &body.program_id).await?;
     let row = CostRow {
         id: new_id("cst"),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
-use crate::domain::conversions::outbound::{EndpointBody, NewEndpoint};
+use crate::domain::conversions::outbound::NewEndpoint;
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
 use crate::domain::time::rfc3339;
@@ -43,7 +43,7 @@ fn endpoint_view(row: EndpointRow) -> EndpointView {
 
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     let body = body::json::<EndpointBody>(call.req).await?;
-    let endpoint = NewEndpoint::parse(&body)?;
+    let endpoint = NewEndpoint::parse(&body.url_template, body.events.as_deref())?;
     let db = &call.store.db;
     if partners::get(db, &body.partner_id).await?.is_none() {
         return Err(
@@ -98,6 +98,17 @@ pub async fn get(call: &Call<'_>, id: &str) -> ApiResult<Response> {
     Ok(respond::json(200, &endpoint_view(find(call, id).await?)))
 }
 
+/// `POST /api/v1/partner-postbacks` as it arrives.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointBody {
+    partner_id: String,
+    program_id: Option<String>,
+    url_template: String,
+    events: Option<Vec<String>>,
+}
+
+/// `PATCH /api/v1/partner-postbacks/{id}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EndpointPatch {
@@ -109,13 +120,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     let patch = body::json::<EndpointPatch>(call.req).await?;
     let mut row = find(call, id).await?;
     if let Some(template) = patch.url_template {
-        let check = EndpointBody {
-            partner_id: row.partner_id.clone(),
-            program_id: None,
-            url_template: template,
-            events: None,
-        };
-        row.url_template = NewEndpoint::parse(&check)?.url_template;
+        row.url_template = NewEndpoint::parse(&template, None)?.url_template;
     }
     if let Some(status) = patch.status {
         if !matches!(status.as_str(), "active" | "disabled") {

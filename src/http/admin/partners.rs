@@ -1,17 +1,44 @@
 //! `/api/v1/partners`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
-use crate::domain::partners::{PartnerBody, PartnerFields};
+use crate::domain::partners::{PartnerChanges, PartnerFields};
 use crate::domain::time::rfc3339;
 use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::storage::partners::{self, PartnerRow};
+
+/// `POST /api/v1/partners` as it arrives (and, with every field optional, `PATCH`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerBody {
+    name: Option<String>,
+    email: Option<String>,
+    segment: Option<String>,
+    tier: Option<String>,
+    region: Option<String>,
+    status: Option<String>,
+}
+
+impl From<PartnerBody> for PartnerChanges {
+    fn from(b: PartnerBody) -> Self {
+        let (name, email, segment) = (b.name, b.email, b.segment);
+        let (tier, region, status) = (b.tier, b.region, b.status);
+        PartnerChanges {
+            name,
+            email,
+            segment,
+            tier,
+            region,
+            status,
+        }
+    }
+}
 
 #[derive(Serialize)]
 struct PartnerView {
@@ -54,7 +81,7 @@ pub async fn find(call: &Call<'_>, id: &str) -> ApiResult<PartnerRow> {
 }
 
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
-    let fields = PartnerFields::create(body::json::<PartnerBody>(call.req).await?)?;
+    let fields = PartnerFields::create(body::json::<PartnerBody>(call.req).await?.into())?;
     let id = new_id("ptn");
     partners::insert(&call.store.db, &id, &fields, call.now).await?;
     Ok(respond::json(201, &view(find(call, &id).await?)))
@@ -81,7 +108,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
         region: row.region,
         status: row.status,
     };
-    let fields = current.patched(patch)?;
+    let fields = current.patched(patch.into())?;
     partners::update(&call.store.db, id, &fields, call.now).await?;
     Ok(respond::json(200, &view(find(call, id).await?)))
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/programs`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
@@ -8,7 +8,7 @@ use crate::domain::auth::signature::postback_secret;
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::{new_id, sha256_hex};
 use crate::domain::money::format_money;
-use crate::domain::program::{NewProgram, ProgramBody, ProgramPatch, ProgramSettings};
+use crate::domain::program::{NewProgram, ProgramChanges, ProgramSettings};
 use crate::domain::time::rfc3339;
 use crate::http::auth::postback_master_key;
 use crate::http::body;
@@ -60,6 +60,51 @@ fn cursor(row: &ProgramRow) -> Cursor {
     }
 }
 
+/// `POST /api/v1/programs` as it arrives.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgramBody {
+    name: String,
+    currency: String,
+    model: String,
+    attribution_window_days: Option<u32>,
+    click_id_param: Option<String>,
+    hold_days: Option<u32>,
+    min_payout: Option<String>,
+    timezone: Option<String>,
+    lifetime_attribution: Option<bool>,
+}
+
+/// `PATCH /api/v1/programs/{id}`: the settings that may change after creation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgramPatch {
+    name: Option<String>,
+    model: Option<String>,
+    attribution_window_days: Option<u32>,
+    hold_days: Option<u32>,
+    min_payout: Option<String>,
+    timezone: Option<String>,
+    lifetime_attribution: Option<bool>,
+}
+
+impl From<ProgramPatch> for ProgramChanges {
+    fn from(p: ProgramPatch) -> Self {
+        let (name, model, timezone) = (p.name, p.model, p.timezone);
+        let (attribution_window_days, hold_days) = (p.attribution_window_days, p.hold_days);
+        let (min_payout, lifetime_attribution) = (p.min_payout, p.lifetime_attribution);
+        ProgramChanges {
+            name,
+            model,
+            attribution_window_days,
+            hold_days,
+            min_payout,
+            timezone,
+            lifetime_attribution,
+        }
+    }
+}
+
 pub async fn find(call: &Call<'_>, id: &str) -> ApiResult<ProgramRow> {
     programs::get(&call.store.db, id)
         .await?
@@ -67,7 +112,17 @@ pub async fn find(call: &Call<'_>, id: &str) -> ApiResult<ProgramRow> {
 }
 
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
-    let program = NewProgram::try_from(body::json::<ProgramBody>(call.req).await?)?;
+    let body = body::json::<ProgramBody>(call.req).await?;
+    let changes = ProgramChanges {
+        name: Some(body.name),
+        model: Some(body.model),
+        attribution_window_days: body.attribution_window_days,
+        hold_days: body.hold_days,
+        min_payout: body.min_payout,
+        timezone: body.timezone,
+        lifetime_attribution: body.lifetime_attribution,
+    };
+    let program = NewProgram::create(&body.currency, body.click_id_param.as_deref(), changes)?;
     let id = new_id("prg");
     let secret = postback_secret(&postback_master_key(call.env)?, &id, 1);
     programs::insert(
@@ -105,7 +160,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
         timezone: row.timezone.clone(),
         lifetime_attribution: row.lifetime_attribution == 1,
     };
-    let settings = current.patched(patch)?;
+    let settings = current.patched(patch.into())?;
     programs::update(&call.store.db, id, &settings, call.now).await?;
     Ok(respond::json(200, &view(find(call, id).await?)))
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{list as list_response, Call};
-use crate::domain::conversions::commission::{NewRule, RuleBody, RuleKind};
+use crate::domain::conversions::commission::{NewRule, RuleKind};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
 use crate::domain::money::parse_amount;
@@ -61,9 +61,29 @@ async fn find(call: &Call<'_>, id: &str) -> ApiResult<RuleRow> {
         .ok_or_else(|| ApiError::not_found("commission rule"))
 }
 
+/// `POST /api/v1/commission-rules` as it arrives.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleBody {
+    program_id: String,
+    event: String,
+    kind: String,
+    value: String,
+    partner_id: Option<String>,
+    segment: Option<String>,
+    from_monthly_sale: Option<u32>,
+}
+
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     let body = body::json::<RuleBody>(call.req).await?;
-    let rule = NewRule::parse(&body)?;
+    let rule = NewRule::parse(
+        &body.event,
+        &body.kind,
+        &body.value,
+        body.partner_id.is_some(),
+        body.segment.as_deref(),
+        body.from_monthly_sale,
+    )?;
     let db = &call.store.db;
     if programs::get(db, &body.program_id).await?.is_none() {
         return Err(
