@@ -2,7 +2,7 @@
 // proxy), with in-memory D1, KV and queues, migrated and holding one program, one partner
 // and 100 links `bench-0` … `bench-99`. Shared by bench/redirect and bench/load.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -33,8 +33,23 @@ export async function migrate(mf, sqlTexts) {
   return db;
 }
 
-/** Serves the worker build in `build` (by default the current one, `build/`). */
+/**
+ * Serves the worker build in `build` (by default the current one, `build/`), behind
+ * Workers Static Assets as `wrangler.toml` configures them when its checkout has a
+ * built `public/` (the Worker runs first), so the redirect is measured as deployed.
+ */
 export async function rustRuntime(build = join(root, "build")) {
+  const pub = join(build, "..", "public");
+  const assets = existsSync(pub)
+    ? {
+        assets: {
+          directory: pub,
+          binding: "ASSETS",
+          routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
+          assetConfig: { html_handling: "none", not_found_handling: "none" },
+        },
+      }
+    : {};
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
@@ -46,6 +61,7 @@ export async function rustRuntime(build = join(root, "build")) {
         { type: "CompiledWasm", path: join(build, "index_bg.wasm") },
       ],
       compatibilityDate: COMPAT,
+      ...assets,
       d1Databases: { DB: "partnerlens" },
       kvNamespaces: { LINKS: "links" },
       ...queue("partnerlens-clicks"),

@@ -53,6 +53,19 @@ pl_setup() {
     fi
 }
 
+# Debian's chromium for the browser tests (playwright-core drives it; no browser is ever
+# downloaded), and a font so pages render the same everywhere.
+ensure_chromium() {
+    if command -v chromium >/dev/null && [ -d /usr/share/fonts/truetype/dejavu ]; then
+        return
+    fi
+    say "installing chromium and fonts-dejavu-core (Debian packages, once)"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-dejavu-core > /dev/null
+}
+
 # Schemathesis (PyPI), pinned, in its own virtualenv under the tools directory.
 ensure_schemathesis() {
     if [ -x "$SCHEMATHESIS" ]; then

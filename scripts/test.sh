@@ -13,6 +13,7 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
 
 ensure_schemathesis
+ensure_chromium
 
 say "native unit tests"
 cargo test --locked

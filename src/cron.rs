@@ -7,7 +7,7 @@
 use worker::Env;
 
 use crate::domain::time::utc_day;
-use crate::storage::{conversions, salts, DB_BINDING};
+use crate::storage::{conversions, salts, sessions, DB_BINDING};
 use crate::{journey, outbound, rollups};
 
 const DAY_MS: i64 = 86_400_000;
@@ -47,6 +47,9 @@ pub async fn run(env: &Env, now: i64) {
     }
     if let Err(error) = crate::http::throttle::forget_old(&db, now).await {
         worker::console_error!("forgetting old credential failures failed: {error}");
+    }
+    if let Err(error) = sessions::forget(&db, now - DAY_MS).await {
+        worker::console_error!("forgetting ended sessions failed: {error}");
     }
     if let Err(error) = journey::run(&db, now).await {
         worker::console_error!("partner journey failed (it reruns from the same day): {error}");

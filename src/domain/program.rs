@@ -26,6 +26,7 @@ pub struct ProgramChanges {
     pub min_payout: Option<String>,
     pub timezone: Option<String>,
     pub lifetime_attribution: Option<bool>,
+    pub partner_link_domains: Option<Vec<String>>,
 }
 
 /// The settings of a program, validated.
@@ -39,6 +40,8 @@ pub struct ProgramSettings {
     pub timezone: String,
     /// Repeat sales by a known customer without a click go to the partner who brought them.
     pub lifetime_attribution: bool,
+    /// The host names partners may point their own links to (and their subdomains).
+    pub partner_link_domains: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +72,7 @@ impl NewProgram {
             min_payout: Decimal::ZERO,
             timezone: "UTC".to_owned(),
             lifetime_attribution: true,
+            partner_link_domains: Vec::new(),
         };
         Ok(Self {
             settings: defaults.patched(changes)?,
@@ -109,8 +113,52 @@ impl ProgramSettings {
             lifetime_attribution: patch
                 .lifetime_attribution
                 .unwrap_or(self.lifetime_attribution),
+            partner_link_domains: match patch.partner_link_domains {
+                Some(domains) => link_domains(&domains)?,
+                None => self.partner_link_domains.clone(),
+            },
         })
     }
+}
+
+/// At most this many partner link domains a program.
+const MAX_LINK_DOMAINS: usize = 20;
+
+/// Host names, lower-cased and without duplicates: letters, digits and hyphens in dotted
+/// labels, with at least one dot (`shop.example`).
+fn link_domains(raw: &[String]) -> Result<Vec<String>, Invalid> {
+    let bad = |message: String| Invalid::new("partner_link_domains", "invalid_value", message);
+    if raw.len() > MAX_LINK_DOMAINS {
+        return Err(bad(format!("at most {MAX_LINK_DOMAINS} domains")));
+    }
+    let mut domains: Vec<String> = Vec::new();
+    for entry in raw {
+        let host = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.len() > 253 || !host.contains('.') || !host.split('.').all(label_ok) {
+            return Err(bad(format!(
+                "'{entry}' is not a host name like shop.example (no scheme, path or port)"
+            )));
+        }
+        if !domains.contains(&host) {
+            domains.push(host);
+        }
+    }
+    Ok(domains)
+}
+
+/// Whether a destination on `host` is allowed by `domains`: the host is one of them or a
+/// subdomain of one.
+pub fn allows_host(domains: &[String], host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    domains
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
 fn window_days(days: u32) -> Result<u32, Invalid> {
@@ -241,5 +289,40 @@ mod tests {
         assert_eq!(patched.hold_days, 14);
         assert_eq!(patched.timezone, "Europe/Berlin");
         assert_eq!(patched.name, "Shop");
+    }
+
+    #[test]
+    fn partner_link_domains_are_host_names_and_allow_subdomains() {
+        let program = NewProgram::create("EUR", None, shop()).unwrap();
+        let set = |domains: &[&str]| {
+            program.settings.patched(ProgramChanges {
+                partner_link_domains: Some(domains.iter().map(|d| (*d).to_owned()).collect()),
+                ..ProgramChanges::default()
+            })
+        };
+        let ok = set(&["Shop.Example", "shop.example", "blog.shop.example."]).unwrap();
+        assert_eq!(
+            ok.partner_link_domains,
+            ["shop.example", "blog.shop.example"]
+        );
+        for bad in [
+            "https://shop.example",
+            "shop.example/x",
+            "localhost",
+            "shop..example",
+            "-a.example",
+            "a.example:8080",
+        ] {
+            assert_eq!(
+                set(&[bad]).unwrap_err().field,
+                "partner_link_domains",
+                "{bad}"
+            );
+        }
+        let domains = ok.partner_link_domains;
+        assert!(allows_host(&domains, "shop.example"));
+        assert!(allows_host(&domains, "WWW.shop.example"));
+        assert!(!allows_host(&domains, "evilshop.example"));
+        assert!(!allows_host(&domains, "shop.example.evil.test"));
     }
 }

@@ -7,6 +7,7 @@ mod body;
 pub mod edge;
 pub mod error;
 mod outbox;
+mod pages;
 mod postback;
 mod respond;
 mod routes;
@@ -34,7 +35,9 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
     let (path, query) = path_and_query(&url);
     let method = method(&req);
     let Some((route, params)) = routes::find(&method, path) else {
-        return refuse(&req, &env, path, query).await.into_response();
+        return refuse(&req, &env, origin(&url), path, query)
+            .await
+            .into_response();
     };
     let mut incoming = Incoming {
         req: &mut req,
@@ -54,10 +57,10 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> Response {
 
 /// No route serves this method on this path: a `405` naming the methods that are served,
 /// or a `404`; where a key is needed, a caller without a valid one gets `401` first.
-async fn refuse(req: &Request, env: &Env, path: &str, query: &str) -> ApiError {
+async fn refuse(req: &Request, env: &Env, site: &str, path: &str, query: &str) -> ApiError {
     if routes::keyed(path) {
         let authenticated = match crate::storage::Store::open(env) {
-            Ok(store) => auth::authenticate(req, env, &store.db, query)
+            Ok(store) => auth::authenticate(req, env, &store.db, query, site)
                 .await
                 .map(drop),
             Err(error) => Err(error.into()),

@@ -9,7 +9,7 @@ use worker::{Context, Env, Method, Request, Response};
 
 use super::admin::{self, Call};
 use super::error::ApiResult;
-use super::{edge, postback, respond, webhooks};
+use super::{edge, pages, postback, respond, webhooks};
 use crate::domain::request_target::{match_path, Params};
 use crate::domain::tracking::click::EventKind;
 
@@ -39,6 +39,8 @@ pub enum Handler {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartnerAccess {
     Denied,
+    /// As any caller (nothing of another partner is at stake).
+    Any,
     /// Rows of its own partner only: the query's `partner_id` is set to its partner (and
     /// naming another partner is a `403`).
     OwnRows,
@@ -46,6 +48,8 @@ pub enum PartnerAccess {
     OwnPartner,
     /// The route's `{id}` must be a conversion of its own partner.
     OwnConversion,
+    /// The route's `{id}` must be a payout to its own partner.
+    OwnPayout,
 }
 
 /// Who may call a route.
@@ -71,6 +75,11 @@ const FEED: Guard = Guard::Keys {
     bi: true,
     partner: PartnerAccess::Denied,
 };
+/// Anyone with a key or a session: who am I, sign out.
+const SIGNED_IN: Guard = Guard::Keys {
+    bi: true,
+    partner: PartnerAccess::Any,
+};
 const OWN_ROWS: Guard = Guard::Keys {
     bi: false,
     partner: PartnerAccess::OwnRows,
@@ -82,6 +91,10 @@ const OWN_PARTNER: Guard = Guard::Keys {
 const OWN_CONVERSION: Guard = Guard::Keys {
     bi: false,
     partner: PartnerAccess::OwnConversion,
+};
+const OWN_PAYOUT: Guard = Guard::Keys {
+    bi: false,
+    partner: PartnerAccess::OwnPayout,
 };
 
 pub struct Route {
@@ -144,6 +157,12 @@ pub static ROUTES: &[Route] = &[
     public!(Get "/healthz", |_inc, _| async { Ok(health()) }),
     public!(Head "/healthz", |_inc, _| async { Ok(health()) }),
     public!(Get "/__bench/floor", |inc, _| async move { Ok(edge::bench_floor(inc.env)) }),
+    public!(Get "/", |inc, _| pages::dashboard(inc)),
+    public!(Get "/portal", |inc, _| pages::portal(inc)),
+    public!(Get "/assets/{file}", |inc, _| pages::asset(inc)),
+    public!(Post "/api/v1/sessions", |inc, _| admin::sessions::sign_in(inc)),
+    public!(Get "/api/v1/sessions/current", |inc, _| admin::sessions::current(inc)),
+    api!(Delete "/sessions/current", SIGNED_IN, |c, _| admin::sessions::sign_out(c)),
     api!(Get "/programs", ADMIN, |c, _| admin::programs::list(c)),
     api!(Post "/programs", ADMIN, |c, _| admin::programs::create(c)),
     api!(Get "/programs/{id}", ADMIN, |c, p| admin::programs::get(c, p.first())),
@@ -153,7 +172,7 @@ pub static ROUTES: &[Route] = &[
     api!(Post "/partners", ADMIN, |c, _| admin::partners::create(c)),
     api!(Get "/partners/{id}", OWN_PARTNER, |c, p| admin::partners::get(c, p.first())),
     api!(Patch "/partners/{id}", ADMIN, |c, p| admin::partners::update(c, p.first())),
-    api!(Get "/links", ADMIN, |c, _| admin::links::list(c)),
+    api!(Get "/links", OWN_ROWS, |c, _| admin::links::list(c)),
     api!(Post "/links", ADMIN, |c, _| admin::links::create(c)),
     api!(Get "/links/{id}", ADMIN, |c, p| admin::links::get(c, p.first())),
     api!(Patch "/links/{id}", ADMIN, |c, p| admin::links::update(c, p.first())),
@@ -164,11 +183,13 @@ pub static ROUTES: &[Route] = &[
     api!(Get "/conversions", OWN_ROWS, |c, _| admin::conversions::list(c)),
     api!(Get "/conversions/{id}", OWN_CONVERSION, |c, p| admin::conversions::get(c, p.first())),
     api!(Patch "/conversions/{id}", ADMIN, |c, p| admin::conversions::update(c, p.first())),
-    api!(Get "/payouts", ADMIN, |c, _| admin::money::list(c)),
+    api!(Get "/payouts", OWN_ROWS, |c, _| admin::money::list(c)),
     api!(Post "/payouts", ADMIN, |c, _| admin::money::run(c)),
-    api!(Get "/payouts/{id}", ADMIN, |c, p| admin::money::get(c, p.first())),
-    api!(Get "/payouts/{id}/statement.csv", ADMIN, |c, p| admin::money::statement(c, p.first())),
-    api!(Get "/balances", ADMIN, |c, _| admin::money::balances(c)),
+    api!(Get "/payouts/{id}", OWN_PAYOUT, |c, p| admin::money::get(c, p.first())),
+    api!(Get "/payouts/{id}/statement.csv", OWN_PAYOUT, |c, p| admin::money::statement(c, p.first())),
+    api!(Get "/balances", OWN_ROWS, |c, _| admin::money::balances(c)),
+    api!(Get "/partner-programs", OWN_ROWS, |c, _| admin::portal::programs(c)),
+    api!(Post "/partner-links", OWN_ROWS, |c, _| admin::portal::create_link(c)),
     api!(Get "/costs", ADMIN, |c, _| admin::money::list_costs(c)),
     api!(Post "/costs", ADMIN, |c, _| admin::money::create_cost(c)),
     api!(Post "/amocrm-mappings", ADMIN, |c, _| admin::crm::save(c)),

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use serde::Deserialize;
 use worker::{Context, D1Database, Env, KvStore};
 
-use super::{equal_filters, execute, first, page, Page, Result, DB_BINDING, KV_BINDING};
+use super::{equal_filters, execute, first, page, statement, Page, Result, DB_BINDING, KV_BINDING};
 use crate::domain::cursor::Cursor;
 use crate::domain::tracking::link::{Destination, LinkCode, LinkTarget};
 
@@ -74,6 +74,21 @@ pub struct LinkFilter<'a> {
     pub program_id: Option<&'a str>,
     pub partner_id: Option<&'a str>,
     pub status: Option<&'a str>,
+}
+
+/// The programs a partner has links in.
+pub async fn programs_of_partner(db: &D1Database, partner_id: &str) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Program {
+        program_id: String,
+    }
+    const SQL: &str =
+        "SELECT DISTINCT program_id FROM links WHERE partner_id = ? ORDER BY program_id";
+    let rows: Vec<Program> = statement(db, SQL, &[partner_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| r.program_id).collect())
 }
 
 pub async fn list(

@@ -18,6 +18,7 @@ pub mod reports;
 pub mod rollups;
 pub mod rules;
 pub mod salts;
+pub mod sessions;
 pub mod tracking;
 
 pub(crate) use d1::{equal_filters, execute, first, injected_failure, page, statement};

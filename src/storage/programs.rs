@@ -17,12 +17,12 @@ fn lifetime_default() -> i64 {
 
 const INSERT: &str = "INSERT INTO programs (id, name, currency, model, attribution_window_days, \
      click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at, \
-     lifetime_attribution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     lifetime_attribution, partner_link_domains) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const SELECT_BY_ID: &str = "SELECT * FROM programs WHERE id = ?";
 const UPDATE_SETTINGS: &str =
     "UPDATE programs SET name = ?, model = ?, attribution_window_days = ?, \
-     hold_days = ?, min_payout = ?, timezone = ?, lifetime_attribution = ?, updated_at = ? \
-     WHERE id = ?";
+     hold_days = ?, min_payout = ?, timezone = ?, lifetime_attribution = ?, \
+     partner_link_domains = ?, updated_at = ? WHERE id = ?";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProgramRow {
@@ -42,6 +42,23 @@ pub struct ProgramRow {
     pub postback_secret_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Stored as a JSON array of host names.
+    #[serde(default, deserialize_with = "json_text")]
+    pub partner_link_domains: Vec<String>,
+}
+
+/// A column holding JSON text, read into its type (a bad one fails the row: corrupt).
+fn json_text<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let text = String::deserialize(deserializer)?;
+    serde_json::from_str(&text).map_err(serde::de::Error::custom)
+}
+
+fn domains_json(domains: &[String]) -> String {
+    serde_json::Value::from(domains).to_string()
 }
 
 pub async fn insert(
@@ -53,6 +70,7 @@ pub async fn insert(
 ) -> Result<()> {
     let s = &program.settings;
     let min_payout = format_money(s.min_payout);
+    let domains = domains_json(&s.partner_link_domains);
     execute(
         db,
         INSERT,
@@ -70,6 +88,7 @@ pub async fn insert(
             now.into(),
             now.into(),
             s.lifetime_attribution.into(),
+            domains.as_str().into(),
         ],
     )
     .await
@@ -86,7 +105,8 @@ pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result
 
 pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) -> Result<()> {
     let min_payout = format_money(s.min_payout);
-    let args: [Arg<'_>; 9] = [
+    let domains = domains_json(&s.partner_link_domains);
+    let args: [Arg<'_>; 10] = [
         s.name.as_str().into(),
         s.model.as_str().into(),
         s.attribution_window_days.into(),
@@ -94,6 +114,7 @@ pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) ->
         min_payout.as_str().into(),
         s.timezone.as_str().into(),
         s.lifetime_attribution.into(),
+        domains.as_str().into(),
         now.into(),
         id.into(),
     ];

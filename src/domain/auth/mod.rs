@@ -2,4 +2,5 @@
 //! with their HMAC signatures.
 
 pub mod credentials;
+pub mod session;
 pub mod signature;

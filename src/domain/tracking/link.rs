@@ -78,6 +78,22 @@ impl Destination {
         &self.0
     }
 
+    /// The destination's host name.
+    pub fn host(&self) -> &str {
+        let after_scheme = self
+            .0
+            .split_once("://")
+            .map_or(self.0.as_str(), |(_, rest)| rest);
+        let authority = after_scheme
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        if let Some(v6) = authority.strip_prefix('[') {
+            return v6.split(']').next().unwrap_or_default();
+        }
+        authority.split(':').next().unwrap_or_default()
+    }
+
     /// Splits the redirect target around the click id so the hot path only concatenates:
     /// `Location = prefix + click_id + suffix`. The destination's own query is kept, the
     /// click id parameter is appended to it, and a fragment stays last.
@@ -131,6 +147,14 @@ pub struct LinkTarget {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_destination_names_its_host() {
+        let host = |raw: &str| Destination::parse(raw).unwrap().host().to_owned();
+        assert_eq!(host("https://Shop.Example:8443/a?b#c"), "shop.example");
+        assert_eq!(host("http://shop.example"), "shop.example");
+        assert_eq!(host("http://[2001:db8::1]/x"), "2001:db8::1");
+    }
+
     use super::*;
 
     #[test]

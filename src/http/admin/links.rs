@@ -111,11 +111,24 @@ pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     if partners::get(db, &body.partner_id).await?.is_none() {
         return Err(unknown("partner_id", "partner"));
     }
+    insert_new(call, body.program_id, body.partner_id, &destination, custom).await
+}
+
+/// Stores a new active link (a generated code unless `custom`), publishes it to the
+/// edge cache and answers `201` with it.
+pub async fn insert_new(
+    call: &Call<'_>,
+    program_id: String,
+    partner_id: String,
+    destination: &Destination,
+    custom: Option<LinkCode>,
+) -> ApiResult<Response> {
+    let db = &call.store.db;
     let mut row = LinkRow {
         id: new_id("lnk"),
         code: String::new(),
-        program_id: body.program_id,
-        partner_id: body.partner_id,
+        program_id,
+        partner_id,
         destination: destination.as_str().to_owned(),
         status: LinkStatus::Active.as_str().to_owned(),
         created_at: call.now,

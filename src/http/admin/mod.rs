@@ -12,9 +12,11 @@ pub mod odata;
 pub mod outbound;
 pub mod partner_tokens;
 pub mod partners;
+pub mod portal;
 pub mod programs;
 pub mod reports;
 pub mod rules;
+pub mod sessions;
 
 use serde::Serialize;
 use worker::{Date, Env, Method, Request, Response};
@@ -89,8 +91,14 @@ pub async fn serve(
     handler: for<'a, 'b> fn(&'a mut Call<'b>, Params<'a>) -> Answer<'a>,
 ) -> ApiResult<Response> {
     let store = Store::open(incoming.env)?;
-    let principal =
-        super::auth::authenticate(incoming.req, incoming.env, &store.db, incoming.query).await?;
+    let principal = super::auth::authenticate(
+        incoming.req,
+        incoming.env,
+        &store.db,
+        incoming.query,
+        incoming.origin,
+    )
+    .await?;
     let query = admit(
         &store,
         guard,
@@ -150,6 +158,7 @@ async fn partner_scope(
     partner_id: &str,
 ) -> ApiResult<String> {
     match access {
+        PartnerAccess::Any => Ok(query.to_owned()),
         PartnerAccess::Denied if *method != Method::Get => {
             forbidden("partner tokens are read-only")
         }
@@ -165,6 +174,14 @@ async fn partner_scope(
         },
         PartnerAccess::OwnPartner if params.first() == partner_id => Ok(query.to_owned()),
         PartnerAccess::OwnPartner => forbidden("this partner token reads its own partner only"),
+        PartnerAccess::OwnPayout => {
+            match crate::storage::payouts::get(&store.db, params.first()).await? {
+                Some(row) if row.partner_id != partner_id => {
+                    forbidden("this payout belongs to another partner")
+                }
+                _ => Ok(query.to_owned()),
+            }
+        }
         PartnerAccess::OwnConversion => {
             match crate::storage::conversions::get(&store.db, params.first()).await? {
                 Some(row) if row.partner_id != partner_id => {

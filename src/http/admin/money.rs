@@ -181,9 +181,11 @@ pub async fn balances(call: &Call<'_>) -> ApiResult<Response> {
             .with_field("program_id")
     })?;
     let program = program(call, "program_id", &program_id).await?;
+    let partner_id = call.param("partner_id");
     let data = payouts::balances(&call.store.db, &program.id)
         .await?
         .into_iter()
+        .filter(|b| partner_id.as_deref().is_none_or(|id| id == b.partner_id))
         .map(|b| BalanceView {
             partner_id: b.partner_id,
             currency: program.currency.clone(),

@@ -28,6 +28,7 @@ struct ProgramView {
     min_payout: String,
     timezone: String,
     lifetime_attribution: bool,
+    partner_link_domains: Vec<String>,
     created_at: String,
     updated_at: String,
     /// Only in the answer to the create call: the secret is stored hashed.
@@ -47,6 +48,7 @@ fn view(row: ProgramRow) -> ProgramView {
         min_payout: format_money(row.min_payout),
         timezone: row.timezone,
         lifetime_attribution: row.lifetime_attribution == 1,
+        partner_link_domains: row.partner_link_domains,
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
         postback_secret: None,
@@ -73,6 +75,7 @@ struct ProgramBody {
     min_payout: Option<String>,
     timezone: Option<String>,
     lifetime_attribution: Option<bool>,
+    partner_link_domains: Option<Vec<String>>,
 }
 
 /// `PATCH /api/v1/programs/{id}`: the settings that may change after creation.
@@ -86,6 +89,7 @@ struct ProgramPatch {
     min_payout: Option<String>,
     timezone: Option<String>,
     lifetime_attribution: Option<bool>,
+    partner_link_domains: Option<Vec<String>>,
 }
 
 impl From<ProgramPatch> for ProgramChanges {
@@ -93,6 +97,7 @@ impl From<ProgramPatch> for ProgramChanges {
         let (name, model, timezone) = (p.name, p.model, p.timezone);
         let (attribution_window_days, hold_days) = (p.attribution_window_days, p.hold_days);
         let (min_payout, lifetime_attribution) = (p.min_payout, p.lifetime_attribution);
+        let partner_link_domains = p.partner_link_domains;
         ProgramChanges {
             name,
             model,
@@ -101,6 +106,7 @@ impl From<ProgramPatch> for ProgramChanges {
             min_payout,
             timezone,
             lifetime_attribution,
+            partner_link_domains,
         }
     }
 }
@@ -121,6 +127,7 @@ pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
         min_payout: body.min_payout,
         timezone: body.timezone,
         lifetime_attribution: body.lifetime_attribution,
+        partner_link_domains: body.partner_link_domains,
     };
     let program = NewProgram::create(&body.currency, body.click_id_param.as_deref(), changes)?;
     let id = new_id("prg");
@@ -159,6 +166,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
         min_payout: row.min_payout,
         timezone: row.timezone.clone(),
         lifetime_attribution: row.lifetime_attribution == 1,
+        partner_link_domains: row.partner_link_domains.clone(),
     };
     let settings = current.patched(patch.into())?;
     programs::update(&call.store.db, id, &settings, call.now).await?;
