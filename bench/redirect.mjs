@@ -130,6 +130,11 @@ try {
     { key: "c", name: "JS Sink-style tracker (peer)", url: new URL("/r/bench-7?sub1=bench", sink.url).href, db: sink.db },
     { key: "d", name: "Rust static 302 (floor)", url: new URL("/__bench/floor", rust.url).href },
   ];
+  // The same build without static assets, as the links Worker (`wrangler deploy --env
+  // links`) serves it: what the assets router in front of every request costs.
+  const bare = await rustRuntime(undefined, { withAssets: false });
+  runtimes.push(bare.mf);
+  targets.push({ key: "f", name: "partnerlens redirect, no assets", url: new URL("/r/bench-7?sub1=bench", bare.url).href, db: bare.db });
   // BENCH_BASELINE=<a build/ directory of an earlier commit>: its redirect as (e), so a
   // change is compared with what it replaces in the same run.
   if (process.env.BENCH_BASELINE) {
@@ -167,7 +172,8 @@ try {
   const ratio = (x, y) => (summary[x].rps / summary[y].rps).toFixed(2);
   console.log("");
   console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}` +
-    (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : ""));
+    (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : "") +
+    `   f/a = ${ratio("f", "a")} (without the assets router against with it)`);
   console.log("");
   // wrk stops with requests in flight that it never counts, so clicks versus redirects is
   // checked on an exact load: LOSS_CHECK requests, 16 at a time, every answer counted.

@@ -38,9 +38,9 @@ export async function migrate(mf, sqlTexts) {
  * Workers Static Assets as `wrangler.toml` configures them when its checkout has a
  * built `public/` (the Worker runs first), so the redirect is measured as deployed.
  */
-export async function rustRuntime(build = join(root, "build")) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true } = {}) {
   const pub = join(build, "..", "public");
-  const assets = existsSync(pub)
+  const assets = withAssets && existsSync(pub)
     ? {
         assets: {
           directory: pub,

@@ -23,13 +23,16 @@ try {
   await page.goto(`${process.env.BASE_URL}/?view=partners`);
   await page.waitForSelector(".funnel");
   await page.screenshot({ path: join(out, "funnel.png"), fullPage: true });
-  const portal = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  const portal = await context.newPage();
   await portal.goto(process.env.PORTAL_LINK);
   await portal.waitForSelector(".card-value");
   await portal.waitForSelector(".chart canvas");
   await portal.screenshot({ path: join(out, "portal.png"), fullPage: true });
-  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
   await phone.goto(`${process.env.BASE_URL}/portal?view=links`);
+  await phone.waitForSelector(".generator img.qr");
   await phone.screenshot({ path: join(out, "portal-phone.png"), fullPage: false });
 } finally {
   await browser.close();

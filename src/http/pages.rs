@@ -29,9 +29,10 @@ pub async fn portal(incoming: &Incoming<'_>) -> ApiResult<Response> {
 }
 
 async fn fetch(env: &Env, url: &str) -> ApiResult<Response> {
+    // The links Worker (wrangler.links.toml) has no assets: its pages are elsewhere.
     let assets = env
         .assets(ASSETS_BINDING)
-        .map_err(|e| ApiError::internal("assets binding", e))?;
+        .map_err(|_| ApiError::not_found("page (this Worker serves links only)"))?;
     assets
         .fetch(url.to_owned(), None)
         .await
