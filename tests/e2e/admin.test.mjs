@@ -90,6 +90,7 @@ test("bad input gets a 400 or 422 JSON error naming the problem, and writes noth
     ["POST", "/api/v1/partners", "[]", 422, "invalid_field", null],
     // A body is an object, also when its fields could be read from an array in order.
     ["POST", "/api/v1/programs", JSON.stringify(["x", "EUR", "sales", null, null, null, null, null, null]), 422, "invalid_field", null],
+    ["POST", "/api/v1/programs", JSON.stringify({ name: "x", currency: "EUR", model: "sales", min_payout: "1000000000000" }), 422, "invalid_amount", "min_payout"],
     ["POST", "/api/v1/links", JSON.stringify({ ...base, destination: "javascript:alert(1)" }), 422, "invalid_destination", "destination"],
     ["POST", "/api/v1/links", JSON.stringify({ ...base, destination: "/relative/path" }), 422, "invalid_destination", "destination"],
     ["POST", "/api/v1/links", JSON.stringify({ ...base, destination: "ftp://files.example/x" }), 422, "invalid_destination", "destination"],
