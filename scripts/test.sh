@@ -74,11 +74,14 @@ BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" 
     OPENAPI_JSON="$STATE/openapi.json" \
     node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 
-say "schemathesis: every operation of openapi.yaml, bounded examples (schemathesis.toml)"
+say "schemathesis: every operation of openapi.yaml, bounded examples, then scenarios along its links (schemathesis.toml)"
 # One worker: the generator is not thread-safe with this schema's NDJSON bodies. The seed
-# makes a failure reproducible; hooks.py teaches it the NDJSON import bodies.
+# makes a failure reproducible; hooks.py teaches it the NDJSON import bodies, and, through
+# the API (PARTNERLENS_BASE_URL, ADMIN_API_KEY), a fixture program, partner and click that
+# schema-valid requests refer to.
 PYTHONPATH="$ROOT/tests/schemathesis" SCHEMATHESIS_HOOKS=hooks \
+    PARTNERLENS_BASE_URL="http://127.0.0.1:$port" ADMIN_API_KEY="$ADMIN_API_KEY" \
     "$SCHEMATHESIS" run "$ROOT/openapi.yaml" --url "http://127.0.0.1:$port" \
     --header "Authorization: Bearer $ADMIN_API_KEY" \
-    --phases examples,coverage,fuzzing --max-examples 10 --seed 20261122 --workers 1 \
-    --no-shrink
+    --phases examples,coverage,fuzzing,stateful --max-examples 10 --seed 20261122 \
+    --workers 1 --no-shrink

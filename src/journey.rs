@@ -35,12 +35,14 @@ async fn walk_to_today(db: &D1Database, now: i64) -> Result<usize> {
     loop {
         // Read afresh each chunk: a mark that came in moves the start back.
         let progress = journey::progress(db).await?;
-        let start = match progress.next_day {
-            Some(day) => day,
-            None => match journey::first_day(db).await? {
-                Some(day) => day,
-                None => return Ok(written),
-            },
+        // Before the first day anything happened there is nothing to walk, however far
+        // back a rollup of empty days (`/rollups/run?from=0001-01-01`) marked it. (A day
+        // early: SQL's division rounds days before 1970 up.)
+        let start = match (progress.next_day, journey::first_day(db).await?) {
+            (Some(day), Some(first)) => day.max(first - 1),
+            (Some(day), None) => day,
+            (None, Some(first)) => first,
+            (None, None) => return Ok(written),
         }
         .min(today);
         let end = (start + days_per_chunk).min(today + 1);

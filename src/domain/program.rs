@@ -124,8 +124,9 @@ impl ProgramSettings {
 /// At most this many partner link domains a program.
 const MAX_LINK_DOMAINS: usize = 20;
 
-/// Host names, lower-cased and without duplicates: letters, digits and hyphens in dotted
-/// labels, with at least one dot (`shop.example`).
+/// Host names, lower-cased and without duplicates: at least two dot-separated labels of
+/// letters, digits and inner hyphens (`shop.example`), as given (no spaces, scheme, path,
+/// port or trailing dot).
 fn link_domains(raw: &[String]) -> Result<Vec<String>, Invalid> {
     let bad = |message: String| Invalid::new("partner_link_domains", "invalid_value", message);
     if raw.len() > MAX_LINK_DOMAINS {
@@ -133,7 +134,7 @@ fn link_domains(raw: &[String]) -> Result<Vec<String>, Invalid> {
     }
     let mut domains: Vec<String> = Vec::new();
     for entry in raw {
-        let host = entry.trim().trim_end_matches('.').to_ascii_lowercase();
+        let host = entry.to_ascii_lowercase();
         let label_ok = |l: &str| {
             (1..=63).contains(&l.len())
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -300,7 +301,7 @@ mod tests {
                 ..ProgramChanges::default()
             })
         };
-        let ok = set(&["Shop.Example", "shop.example", "blog.shop.example."]).unwrap();
+        let ok = set(&["Shop.Example", "shop.example", "blog.shop.example"]).unwrap();
         assert_eq!(
             ok.partner_link_domains,
             ["shop.example", "blog.shop.example"]
@@ -311,7 +312,10 @@ mod tests {
             "localhost",
             "shop..example",
             "-a.example",
+            "a-.example",
             "a.example:8080",
+            " shop.example",
+            "shop.example.",
         ] {
             assert_eq!(
                 set(&[bad]).unwrap_err().field,

@@ -31,6 +31,25 @@ pub async fn json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        // Every body is an object (serde would also read a struct from an array).
+        if !value.is_object() {
+            return Err(ApiError::new(
+                422,
+                "invalid_field",
+                "the request body must be a JSON object",
+            ));
+        }
+        // JSON has one kind of number: `30.0` is the whole number 30 (as JSON Schema
+        // says), so a body that writes a whole number with a fraction is read with
+        // integers instead.
+        if whole_numbers_as_integers(&mut value) {
+            return serde_path_to_error::deserialize(value).map_err(|error| {
+                let path = error.path().to_string();
+                classify(error.inner(), &path)
+            });
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -38,6 +57,39 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     })?;
     deserializer.end().map_err(|error| classify(&error, "."))?;
     Ok(value)
+}
+
+/// Rewrites every number written with a zero fraction (`30.0`, `3e1`) as that integer;
+/// whether there was one.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            // Within ±2^53 every whole f64 is exactly the integer it reads as.
+            match number.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                    *value = Value::from(f as i64);
+                    true
+                }
+                _ => false,
+            }
+        }
+        Value::Array(items) => {
+            let mut found = false;
+            for item in items {
+                found |= whole_numbers_as_integers(item);
+            }
+            found
+        }
+        Value::Object(fields) => {
+            let mut found = false;
+            for item in fields.values_mut() {
+                found |= whole_numbers_as_integers(item);
+            }
+            found
+        }
+        _ => false,
+    }
 }
 
 /// Between backticks in serde's messages: "unknown field `colour`, expected …".

@@ -17,7 +17,8 @@ const MARK: &str = "UPDATE journey_progress SET marks = marks + 1, \
 const ADVANCE: &str = "UPDATE journey_progress SET next_day = ?1 WHERE id = 1 AND marks = ?2";
 const FIRST_DAY: &str = "SELECT min(day) AS day FROM ( \
      SELECT min(hour) / 24 AS day FROM rollup_hourly \
-     UNION ALL SELECT min(at) / 86400000 FROM partner_status_changes)";
+     UNION ALL SELECT min(at) / 86400000 FROM partner_status_changes \
+     UNION ALL SELECT min(day) FROM partner_stage_days)";
 const CARRIES: &str = "SELECT partner_id, conversion_days, clicked, last_active_day \
      FROM partner_stage_days WHERE day = ?";
 const ACTIVITY: &str = "SELECT partner_id, hour / 24 AS day, sum(clicks) AS clicks, \
@@ -52,7 +53,8 @@ pub fn mark_statement(db: &D1Database, day: i64) -> Result<D1PreparedStatement> 
     statement(db, MARK, &[day.into()])
 }
 
-/// The first day anything happened: the earliest rollup hour or partner status.
+/// The first day anything happened: the earliest rollup hour, partner status or stored
+/// stage.
 pub async fn first_day(db: &D1Database) -> Result<Option<i64>> {
     #[derive(Deserialize)]
     struct Day {

@@ -88,6 +88,9 @@ test("bad input gets a 400 or 422 JSON error naming the problem, and writes noth
     ["POST", "/api/v1/partners", JSON.stringify({ name: "x", segment: "vip" }), 422, "invalid_value", "segment"],
     ["POST", "/api/v1/partners", JSON.stringify({ name: "x", email: "not-an-email" }), 422, "invalid_email", "email"],
     ["POST", "/api/v1/partners", "[]", 422, "invalid_field", null],
+    // A body is an object, also when its fields could be read from an array in order.
+    ["POST", "/api/v1/programs", JSON.stringify(["x", "EUR", "sales", null, null, null, null, null, null]), 422, "invalid_field", null],
+    ["POST", "/api/v1/programs", JSON.stringify({ name: "x", currency: "EUR", model: "sales", min_payout: "1000000000000" }), 422, "invalid_amount", "min_payout"],
     ["POST", "/api/v1/links", JSON.stringify({ ...base, destination: "javascript:alert(1)" }), 422, "invalid_destination", "destination"],
     ["POST", "/api/v1/links", JSON.stringify({ ...base, destination: "/relative/path" }), 422, "invalid_destination", "destination"],
     ["POST", "/api/v1/links", JSON.stringify({ ...base, destination: "ftp://files.example/x" }), 422, "invalid_destination", "destination"],
@@ -129,6 +132,13 @@ test("a bad PATCH changes nothing", async () => {
   assert.equal((await hit(`/r/${link.code}`)).status, 302);
 });
 
+test("a PATCH body is an object: an array of nulls changes nothing", async () => {
+  const { link } = await seed({ destination: "https://shop.example/keep" });
+  const response = await api("PATCH", `/api/v1/links/${link.id}`, undefined, { raw: "[null, null]" });
+  assert.equal(response.status, 422, response.text);
+  assert.equal(response.json.error.code, "invalid_field");
+});
+
 test("a taken custom code is a 409 and the first link keeps it", async () => {
   const code = unique("taken");
   const first = await seed({ code });
@@ -160,7 +170,10 @@ test("creating a program shows its postback secret once, never again", async () 
 
 test("programs and partners can be read back and patched", async () => {
   const { program, partner } = await seed();
-  const patched = await api("PATCH", `/api/v1/programs/${program.id}`, { hold_days: 14, min_payout: "50.5" });
+  // JSON has one kind of number: 14.0 is the whole number 14.
+  const patched = await api("PATCH", `/api/v1/programs/${program.id}`, undefined, {
+    raw: '{"hold_days": 14.0, "min_payout": "50.5"}',
+  });
   assert.equal(patched.status, 200, patched.text);
   assert.equal(patched.json.hold_days, 14);
   assert.equal(patched.json.min_payout, "50.50");

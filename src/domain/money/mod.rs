@@ -41,9 +41,15 @@ impl Currency {
     }
 }
 
+/// The most digits an amount has before its `.`: below a trillion, every amount and any
+/// realistic sum of them stays exact in hundredths (D1 hands integers back as doubles,
+/// exact up to 2^53).
+pub const MAX_WHOLE_DIGITS: usize = 12;
+
 /// Parses a non-negative decimal amount written with a `.` separator (`"12"`, `"12.5"`,
-/// `"12.50"`), with at most `max_scale` decimals. Signs, exponents, spaces, thousands
-/// separators and floats in disguise are refused rather than guessed at.
+/// `"12.50"`), with at most [`MAX_WHOLE_DIGITS`] digits before the `.` and at most
+/// `max_scale` after it. Signs, exponents, spaces, thousands separators and floats in
+/// disguise are refused rather than guessed at.
 pub fn parse_amount(field: &'static str, raw: &str, max_scale: u32) -> Result<Decimal, Invalid> {
     let invalid = |why: String| Invalid::new(field, "invalid_amount", why);
     let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
@@ -51,6 +57,11 @@ pub fn parse_amount(field: &'static str, raw: &str, max_scale: u32) -> Result<De
     if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || raw.ends_with('.') {
         return Err(invalid(format!(
             "{field} must be a decimal number like 1234.50 (digits and one '.'), got '{raw}'"
+        )));
+    }
+    if whole.len() > MAX_WHOLE_DIGITS {
+        return Err(invalid(format!(
+            "{field} is too large: at most {MAX_WHOLE_DIGITS} digits before the '.', got '{raw}'"
         )));
     }
     if fraction.len() > max_scale as usize {
@@ -123,6 +134,8 @@ mod tests {
             );
         }
         assert!(parse_amount("a", "1.234", 2).is_err());
+        assert!(parse_amount("a", "999999999999.99", 2).is_ok());
+        assert!(parse_amount("a", "1000000000000", 2).is_err());
         assert!(parse_amount("a", "99999999999999999999999999999999", 2).is_err());
     }
 
