@@ -7,6 +7,7 @@
 //! - `partners`: partners and the partner journey; `program`: programs;
 //! - `reporting`: the report engine (dimensions, metrics, queries, facts → rows);
 //! - `odata`: the OData feed's query language;
+//! - `flags`: the statistics of the nightly fraud and anomaly flags;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod conversions;
 pub mod cursor;
 pub mod error;
+pub mod flags;
 pub mod ids;
 pub mod import;
 pub mod money;
