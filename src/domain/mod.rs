@@ -7,6 +7,7 @@
 //! - `partners`: partners and the partner journey; `program`: programs;
 //! - `reporting`: the report engine (dimensions, metrics, queries, facts → rows);
 //! - `odata`: the OData feed's query language;
+//! - `insights`: daily forecasts of a program's or partner's metrics, with their backtest;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -19,6 +20,7 @@ pub mod cursor;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod insights;
 pub mod money;
 pub mod odata;
 pub mod partners;
