@@ -8,6 +8,7 @@
 //! - `reporting`: the report engine (dimensions, metrics, queries, facts → rows);
 //! - `odata`: the OData feed's query language;
 //! - `flags`: the statistics of the nightly fraud and anomaly flags;
+//! - `insights`: daily forecasts of a program's or partner's metrics, with their backtest;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -21,6 +22,7 @@ pub mod error;
 pub mod flags;
 pub mod ids;
 pub mod import;
+pub mod insights;
 pub mod money;
 pub mod odata;
 pub mod partners;
