@@ -1,14 +1,14 @@
 //! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones,
 //! approves pending sales whose program's hold period is over, and queues the outbound
-//! postbacks due, rolls up the days whose events changed and walks the partner journey
-//! forward. Every step is
+//! postbacks due, rolls up the days whose events changed, walks the partner journey
+//! forward and queues the nightly insights of programs whose day has ended. Every step is
 //! idempotent, so a missed or repeated run does no harm.
 
 use worker::Env;
 
 use crate::domain::time::utc_day;
 use crate::storage::{conversions, salts, sessions, DB_BINDING};
-use crate::{journey, outbound, rollups};
+use crate::{insights, journey, outbound, rollups};
 
 const DAY_MS: i64 = 86_400_000;
 /// Dirty days one cron run rolls up; the rest wait for the next run.
@@ -54,4 +54,7 @@ pub async fn run(env: &Env, now: i64) {
     if let Err(error) = journey::run(&db, now).await {
         worker::console_error!("partner journey failed (it reruns from the same day): {error}");
     }
+    // Last: the nightly insights of every program whose local day has ended, queued
+    // (one job per program) after that day's rollups above.
+    insights::schedule(env, &db, now).await;
 }

@@ -6,6 +6,7 @@
 //! - `recording`: attribution and commission of a conversion, over storage.
 //! - `reporting`: every report's rows (JSON, CSV, OData, and what reads KPIs next).
 //! - `rollups`: rolling events up into the hourly KPI tables.
+//! - `insights`: goals' standing, forecasts and flags, over the report engine and storage.
 //! - `journey`: the daily partner-journey stages, over storage.
 //! - `outbound`: approved conversions told to partners' own trackers.
 //! - `queue`, `cron`: the click queue consumer and the scheduled worker.
@@ -18,6 +19,8 @@ mod cron;
 mod faults;
 #[cfg(target_arch = "wasm32")]
 mod http;
+#[cfg(target_arch = "wasm32")]
+mod insights;
 #[cfg(target_arch = "wasm32")]
 mod journey;
 #[cfg(target_arch = "wasm32")]
@@ -56,6 +59,8 @@ mod entry {
         crate::faults::configure(&env);
         if batch.queue().ends_with("-deliveries") {
             crate::outbound::deliver(batch, &env).await;
+        } else if batch.queue().ends_with("-insights") {
+            crate::insights::consume(batch, &env).await;
         } else {
             crate::queue::consume(batch, &env).await;
         }

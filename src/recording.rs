@@ -9,7 +9,7 @@ use worker::{D1Database, Delay};
 
 use crate::domain::conversions::attribution::{check_refund, check_window};
 use crate::domain::conversions::commission::{commission, refund_commission, Earning};
-use crate::domain::conversions::{ConversionEvent, Postback};
+use crate::domain::conversions::{ConversionEvent, ConversionStatus, Postback};
 use crate::domain::ids::new_id;
 use crate::domain::money::{from_cents, round_cents, to_cents};
 use crate::domain::partners::Segment;
@@ -18,7 +18,10 @@ use crate::domain::Invalid;
 use crate::storage::conversions::{self, ConversionRow};
 use crate::storage::programs::ProgramRow;
 use crate::storage::tracking::{self, ClickRow};
-use crate::storage::{partners, rules, StorageError};
+use crate::storage::{flags, partners, rules, StorageError};
+
+/// `hold_reason` of a conversion held because its partner was flagged.
+pub const HOLD_FLAGGED: &str = "flagged";
 
 /// Why a conversion was not recorded: the sender's mistake (nothing changed; sending it
 /// again will not help), or a storage failure (a retry is safe and will succeed).
@@ -77,10 +80,13 @@ pub async fn record(
     if let Some(found) = existing(db, program, p).await? {
         return replay(db, found, p, now).await;
     }
-    let row = match p.event {
+    let mut row = match p.event {
         ConversionEvent::Refund => refund(db, program, p, now).await?,
         _ => conversion(db, program, p, now).await?,
     };
+    if program.hold_flagged == 1 && row.status != ConversionStatus::Rejected.as_str() {
+        hold_if_flagged(db, &mut row).await?;
+    }
     if conversions::insert(db, &row).await? {
         return Ok(Outcome {
             status: "recorded",
@@ -97,6 +103,21 @@ pub async fn record(
             "the conversion insert was ignored but no conversion was found".to_owned(),
         ))),
     }
+}
+
+/// Days back an open flag holds a flagged partner's new conversions.
+const FLAG_HOLD_DAYS: i64 = 30;
+
+/// With the program's `hold_flagged`: a new conversion of a partner with an open flag
+/// of the last [`FLAG_HOLD_DAYS`] days waits as `pending` for a manager, whatever its
+/// default or reported status (a rejection stays a rejection).
+async fn hold_if_flagged(db: &D1Database, row: &mut ConversionRow) -> Result<()> {
+    let since = crate::domain::time::utc_day(row.recorded_at - FLAG_HOLD_DAYS * 86_400_000);
+    if flags::open_since(db, &row.program_id, &row.partner_id, &since).await? {
+        row.status = ConversionStatus::Pending.as_str().to_owned();
+        row.hold_reason = Some(HOLD_FLAGGED.to_owned());
+    }
+    Ok(())
 }
 
 /// The conversion this postback names again, if it exists: by order (or refund) id, or
@@ -192,6 +213,7 @@ async fn refund(
         ts: p.ts.unwrap_or(now),
         recorded_at: now,
         updated_at: now,
+        hold_reason: None,
         ..sale
     })
 }
@@ -268,6 +290,7 @@ async fn conversion(
         }
         Source::Customer(first) => ConversionRow {
             click_id: None,
+            hold_reason: None,
             ..first
         },
     };

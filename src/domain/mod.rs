@@ -7,8 +7,9 @@
 //! - `partners`: partners and the partner journey; `program`: programs;
 //! - `reporting`: the report engine (dimensions, metrics, queries, facts → rows);
 //! - `odata`: the OData feed's query language;
-//! - `flags`: the statistics of the nightly fraud and anomaly flags;
-//! - `insights`: daily forecasts of a program's or partner's metrics, with their backtest;
+//! - insights: `insights` (forecasts and their backtest), `flags` (fraud and anomaly
+//!   tests), `goals` (SMART goals' pace and odds), `nightly` (what the nightly job fits
+//!   and judges);
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -20,10 +21,12 @@ pub mod conversions;
 pub mod cursor;
 pub mod error;
 pub mod flags;
+pub mod goals;
 pub mod ids;
 pub mod import;
 pub mod insights;
 pub mod money;
+pub mod nightly;
 pub mod odata;
 pub mod partners;
 pub mod program;

@@ -27,6 +27,7 @@ pub struct ProgramChanges {
     pub timezone: Option<String>,
     pub lifetime_attribution: Option<bool>,
     pub partner_link_domains: Option<Vec<String>>,
+    pub hold_flagged: Option<bool>,
 }
 
 /// The settings of a program, validated.
@@ -42,6 +43,9 @@ pub struct ProgramSettings {
     pub lifetime_attribution: bool,
     /// The host names partners may point their own links to (and their subdomains).
     pub partner_link_domains: Vec<String>,
+    /// New conversions of a partner with an open flag wait as `pending` for a manager
+    /// instead of being approved automatically (docs/insights.md).
+    pub hold_flagged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +77,7 @@ impl NewProgram {
             timezone: "UTC".to_owned(),
             lifetime_attribution: true,
             partner_link_domains: Vec::new(),
+            hold_flagged: false,
         };
         Ok(Self {
             settings: defaults.patched(changes)?,
@@ -117,6 +122,7 @@ impl ProgramSettings {
                 Some(domains) => link_domains(&domains)?,
                 None => self.partner_link_domains.clone(),
             },
+            hold_flagged: patch.hold_flagged.unwrap_or(self.hold_flagged),
         })
     }
 }

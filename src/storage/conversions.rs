@@ -12,9 +12,9 @@ const INSERT: &str = "INSERT INTO conversions (id, program_id, partner_id, link_
      event, status, order_id, order_key, sale_id, amount_cents, currency, commission_cents, rule_id, \
      monthly_sale_number, customer_id, ts, recorded_at, updated_at, click_ts, country, region, \
      city, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, utm_source, \
-     utm_medium, utm_campaign, utm_term, utm_content) \
+     utm_medium, utm_campaign, utm_term, utm_content, hold_reason) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 const BY_ID: &str = "SELECT * FROM conversions WHERE id = ?";
 const BY_ORDER: &str =
     "SELECT * FROM conversions WHERE program_id = ? AND event = ? AND order_key = ?";
@@ -69,6 +69,10 @@ pub struct ConversionRow {
     pub utm_campaign: Option<String>,
     pub utm_term: Option<String>,
     pub utm_content: Option<String>,
+    /// Why a new conversion waits for a manager rather than the hold period
+    /// (`flagged`: its partner had an open flag); the hold period never approves it.
+    #[serde(default)]
+    pub hold_reason: Option<String>,
 }
 
 /// Inserts `row` unless a conversion with its order or (lead) click exists; answers
@@ -112,6 +116,7 @@ pub async fn insert(db: &D1Database, c: &ConversionRow) -> Result<bool> {
         (&c.utm_campaign).into(),
         (&c.utm_term).into(),
         (&c.utm_content).into(),
+        (&c.hold_reason).into(),
     ];
     let mut batch = vec![
         super::statement(db, INSERT, &args)?,
@@ -233,7 +238,8 @@ pub async fn list(
     page(db, "conversions", "recorded_at", &filters, after, limit).await
 }
 
-const HELD_PAST: &str = "status = 'pending' AND event IN ('sale', 'refund') \
+const HELD_PAST: &str =
+    "status = 'pending' AND hold_reason IS NULL AND event IN ('sale', 'refund') \
      AND ts + (SELECT hold_days FROM programs WHERE programs.id = conversions.program_id) \
      * 86400000 <= ?1";
 

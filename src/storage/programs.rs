@@ -17,12 +17,13 @@ fn lifetime_default() -> i64 {
 
 const INSERT: &str = "INSERT INTO programs (id, name, currency, model, attribution_window_days, \
      click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at, \
-     lifetime_attribution, partner_link_domains) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     lifetime_attribution, partner_link_domains, hold_flagged) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const SELECT_BY_ID: &str = "SELECT * FROM programs WHERE id = ?";
 const UPDATE_SETTINGS: &str =
     "UPDATE programs SET name = ?, model = ?, attribution_window_days = ?, \
      hold_days = ?, min_payout = ?, timezone = ?, lifetime_attribution = ?, \
-     partner_link_domains = ?, updated_at = ? WHERE id = ?";
+     partner_link_domains = ?, hold_flagged = ?, updated_at = ? WHERE id = ?";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProgramRow {
@@ -45,6 +46,11 @@ pub struct ProgramRow {
     /// Stored as a JSON array of host names.
     #[serde(default, deserialize_with = "json_text")]
     pub partner_link_domains: Vec<String>,
+    #[serde(default)]
+    pub hold_flagged: i64,
+    /// The last local day the nightly insights job evaluated.
+    #[serde(default)]
+    pub insights_through: Option<String>,
 }
 
 /// A column holding JSON text, read into its type (a bad one fails the row: corrupt).
@@ -89,6 +95,7 @@ pub async fn insert(
             now.into(),
             s.lifetime_attribution.into(),
             domains.as_str().into(),
+            s.hold_flagged.into(),
         ],
     )
     .await
@@ -106,7 +113,7 @@ pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result
 pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) -> Result<()> {
     let min_payout = format_money(s.min_payout);
     let domains = domains_json(&s.partner_link_domains);
-    let args: [Arg<'_>; 10] = [
+    let args: [Arg<'_>; 11] = [
         s.name.as_str().into(),
         s.model.as_str().into(),
         s.attribution_window_days.into(),
@@ -115,6 +122,7 @@ pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) ->
         s.timezone.as_str().into(),
         s.lifetime_attribution.into(),
         domains.as_str().into(),
+        s.hold_flagged.into(),
         now.into(),
         id.into(),
     ];
@@ -148,4 +156,33 @@ pub async fn rotate_secret(
         from.into(),
     ];
     Ok(execute(db, ROTATE_SECRET, &args).await? == 1)
+}
+
+const INSIGHTS_DONE: &str = "UPDATE programs SET insights_through = ?2 WHERE id = ?1 \
+     AND (insights_through IS NULL OR insights_through < ?2)";
+const INSIGHTS_QUEUED: &str = "UPDATE programs SET insights_queued_at = ?2 WHERE id = ?1";
+/// Programs whose insights job was not queued since `?1` (ms), oldest first.
+const INSIGHTS_CANDIDATES: &str = "SELECT * FROM programs WHERE insights_queued_at IS NULL \
+     OR insights_queued_at < ?1 ORDER BY created_at, id";
+
+/// Records that the insights job has judged the program through `day`.
+pub async fn insights_done(db: &D1Database, id: &str, day: &str) -> Result<()> {
+    execute(db, INSIGHTS_DONE, &[id.into(), day.into()])
+        .await
+        .map(drop)
+}
+
+/// Records that the program's insights job was queued at `now`.
+pub async fn insights_queued(db: &D1Database, id: &str, now: i64) -> Result<()> {
+    execute(db, INSIGHTS_QUEUED, &[id.into(), now.into()])
+        .await
+        .map(drop)
+}
+
+/// Every program whose insights job was not queued since `since` (ms).
+pub async fn insights_candidates(db: &D1Database, since: i64) -> Result<Vec<ProgramRow>> {
+    Ok(super::statement(db, INSIGHTS_CANDIDATES, &[since.into()])?
+        .all()
+        .await?
+        .results()?)
 }

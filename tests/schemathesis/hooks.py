@@ -187,6 +187,7 @@ REFERENCES = {
     ("POST", "/api/v1/partner-postbacks"): [("partner_id", "partner_id"), ("program_id", "program_id")],
     ("POST", "/api/v1/bi-keys"): [("partner_id", "partner_id")],
     ("POST", "/api/v1/partner-tokens"): [("partner_id", "partner_id")],
+    ("POST", "/api/v1/goals"): [("program_id", "program_id"), ("partner_id", "partner_id")],
 }
 
 
@@ -328,6 +329,40 @@ def partner_link(case, found):
             case.body["destination"] = "https://shop.example" + urllib.parse.quote(path, safe="/")
 
 
+def consistent_goal(case, found):
+    """What a goal's fields need of each other (each is a 422 with the field named): one
+    kind of target, a baseline (of at most 366 days) with a change only, the deadline on
+    or after the start and at most 731 days later, a partner or a segment, and only the
+    fixture partner, who has a link in the fixture program. A PATCH is checked as the
+    whole goal it makes, so it is left as it is there."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if body.get("partner_id") is not None:
+        # The fixture partner has a link in the fixture program only (any other program,
+        # one a stateful scenario just created, say, is a 422, rightly).
+        body["partner_id"] = found.partner_id
+        body["segment"] = None
+        if case.method.upper() == "POST":
+            body["program_id"] = found.program_id
+    if case.method.upper() == "PATCH":
+        return
+    change = body.get("target_change_percent")
+    if body.get("target") is not None or change is None:
+        body["target_change_percent"] = None
+        body["target"] = body.get("target") or "100"
+        body["baseline_from"] = body["baseline_to"] = None
+    else:
+        first = parse_date(body.get("baseline_from")) or datetime.date(2026, 1, 1)
+        last = parse_date(body.get("baseline_to")) or first
+        if not 0 <= (last - first).days <= 365:
+            last = first
+        body["baseline_from"], body["baseline_to"] = first.isoformat(), last.isoformat()
+    start, deadline = parse_date(body.get("start")), parse_date(body.get("deadline"))
+    if start and deadline and not 0 <= (deadline - start).days <= 731:
+        body["deadline"] = body["start"]
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     method, path = case.method.upper(), case.operation.path
@@ -344,7 +379,7 @@ def before_call(context, case, kwargs):
         return
     for field, attribute in REFERENCES.get((method, path), []):
         refer(case.body, field, getattr(found, attribute))
-    if (method, path) == ("GET", "/api/v1/balances"):
+    if (method, path) in (("GET", "/api/v1/balances"), ("GET", "/api/v1/insights/forecast"), ("POST", "/api/v1/insights/run")):
         refer(case.query, "program_id", found.program_id)
     elif (method, path) == ("GET", "/api/v1/amocrm-mappings/{program_id}"):
         refer(case.path_parameters, "program_id", found.program_id)
@@ -363,6 +398,8 @@ def before_call(context, case, kwargs):
         # fuzzer's made-up keys are counted against its own address).
         case.body["key"] = found.admin_key
         case.headers = {**(case.headers or {}), "CF-Connecting-IP": "192.0.2.210"}
+    elif path in ("/api/v1/goals", "/api/v1/goals/{id}") and method in ("POST", "PATCH"):
+        consistent_goal(case, found)
     elif (method, path) == ("PATCH", "/api/v1/commission-rules/{id}"):
         percent_rule_value(case, found)
     if (method, path) == ("POST", "/api/v1/payouts") and isinstance(case.body, dict):

@@ -12,6 +12,7 @@
 //! for the 28- and 90-day horizons they overlap, so they are not eight independent
 //! trials, which is why they are reported with their count and never as significance.
 
+use super::calibration::{self, ratios, Scales};
 use super::metrics::{mase_scale, Tally};
 use super::models::{ModelKind, Prediction, WEEK};
 
@@ -60,6 +61,8 @@ pub(crate) struct Backtest {
     /// `tallies[model][i]` is `model` at `horizons[i]`, models in
     /// [`ModelKind::BY_SIMPLICITY`] order.
     tallies: Vec<Vec<Tally>>,
+    /// Each model's interval scales from all origins' errors (for its published forecast).
+    scales: Vec<Scales>,
 }
 
 /// The origins (as indices into the series: the first forecast day) and the horizons
@@ -88,39 +91,79 @@ pub(crate) fn origins(n: usize) -> Vec<(usize, Vec<usize>)> {
         .collect()
 }
 
+/// A forecast made at an origin (unclamped), with the MASE scale of its training data.
+type Scored = (Prediction, Option<f64>);
+
 /// Scores every candidate at every origin of `y`. A model that fails at an origin (MSTL
 /// on a training window that never varies, or a library error) is scored there with
 /// the seasonal naive forecast (the benchmark, which cannot fail), so that every
 /// candidate is scored on the same origins and its record shows what relying on it
 /// would have produced, awkward origins included.
+///
+/// Intervals are scored as published: calibrated (see [`super::calibration`]) with the
+/// scale learnt from the other origins' errors.
 pub(crate) fn run(y: &[f64]) -> Backtest {
     let origins = origins(y.len());
     let horizons: Vec<usize> = HORIZONS
         .into_iter()
         .filter(|h| origins.iter().any(|(_, hs)| hs.contains(h)))
         .collect();
-    let mut tallies = vec![vec![Tally::default(); horizons.len()]; ModelKind::BY_SIMPLICITY.len()];
-    for (origin, served) in &origins {
+    let models = ModelKind::BY_SIMPLICITY.len();
+    // forecasts[m][o]: model m's forecast at origin o (unclamped) and the MASE scale.
+    let mut forecasts: Vec<Vec<Option<Scored>>> = vec![vec![None; origins.len()]; models];
+    for (o, (origin, served)) in origins.iter().enumerate() {
         let training = &y[..*origin];
         let longest = served.iter().copied().max().unwrap_or(WEEK);
         let scale = mase_scale(training);
         let Ok(fallback) = ModelKind::SeasonalNaive.predict(training, longest) else {
             continue;
         };
-        let fallback = fallback.clamped_at_zero();
         for (m, kind) in ModelKind::BY_SIMPLICITY.into_iter().enumerate() {
-            let prediction: Prediction = kind
+            let prediction = kind
                 .predict(training, longest)
-                .map(Prediction::clamped_at_zero)
                 .unwrap_or_else(|_| fallback.clone());
+            forecasts[m][o] = Some((prediction, scale));
+        }
+    }
+    let mut tallies = vec![vec![Tally::default(); horizons.len()]; models];
+    let mut scales = vec![Scales::NONE; models];
+    for m in 0..models {
+        let per_origin: Vec<Vec<(f64, f64)>> = origins
+            .iter()
+            .zip(&forecasts[m])
+            .map(|((origin, _), f)| {
+                f.as_ref().map_or_else(Vec::new, |(p, _)| {
+                    ratios(&y[*origin..origin + p.point.len()], p)
+                })
+            })
+            .collect();
+        scales[m] = calibration::scales(&per_origin.concat());
+        for (o, (origin, served)) in origins.iter().enumerate() {
+            let Some((prediction, scale)) = &forecasts[m][o] else {
+                continue;
+            };
+            let others: Vec<(f64, f64)> = per_origin
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != o)
+                .flat_map(|(_, r)| r.iter().copied())
+                .collect();
+            let published = prediction
+                .clone()
+                .scaled(calibration::scales(&others))
+                .clamped_at_zero();
             for (i, h) in horizons.iter().enumerate() {
                 if served.contains(h) {
-                    tallies[m][i].add(&y[*origin..origin + h], &prediction, scale);
+                    tallies[m][i].add(&y[*origin..origin + h], &published, *scale);
                 }
             }
         }
     }
-    Backtest { horizons, tallies }
+    Backtest {
+        horizons,
+        tallies,
+        scales,
+    }
 }
 
 impl Backtest {
@@ -130,6 +173,14 @@ impl Backtest {
             .position(|k| *k == kind)
             .unwrap_or(0);
         &self.tallies[m]
+    }
+
+    /// The scales `kind`'s published intervals get.
+    pub(crate) fn scales(&self, kind: ModelKind) -> Scales {
+        ModelKind::BY_SIMPLICITY
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(Scales::NONE, |m| self.scales[m])
     }
 
     /// The selection score: the model's MASE averaged over the horizons that have one

@@ -10,6 +10,7 @@
 use chrono::NaiveDate;
 
 use super::backtest::{self, Accuracy};
+use super::calibration::Scales;
 use super::models::ModelKind;
 use super::series::DailySeries;
 use super::{ForecastError, HORIZON_DAYS};
@@ -41,6 +42,9 @@ pub struct Fitted {
     /// Every candidate's selection score (mean MASE over the backtest horizons; lower
     /// is better), simplest first.
     pub candidates: Vec<(ModelKind, Option<f64>)>,
+    /// How much the model's own 80 % and 95 % intervals were widened (or narrowed) so
+    /// that they would have held that share of the backtest's days.
+    pub interval_scales: Scales,
 }
 
 /// Forecasts the `horizon` days (7 to 90) after the last day of `series`.
@@ -71,7 +75,8 @@ pub fn forecast(series: &DailySeries, horizon: usize) -> Result<Fitted, Forecast
     for (kind, _) in ranked {
         match kind.predict(y, horizon) {
             Ok(prediction) => {
-                let p = prediction.clamped_at_zero();
+                let interval_scales = backtest.scales(kind);
+                let p = prediction.scaled(interval_scales).clamped_at_zero();
                 let days = (0..horizon)
                     .map(|i| ForecastDay {
                         day: series.day(series.values.len() + i),
@@ -88,6 +93,7 @@ pub fn forecast(series: &DailySeries, horizon: usize) -> Result<Fitted, Forecast
                     days,
                     accuracy: backtest.accuracy(kind),
                     candidates,
+                    interval_scales,
                 });
             }
             Err(e) => failure = format!("{}: {e}", kind.name()),

@@ -11,6 +11,7 @@
 //! - [`models`]: the three candidate methods ([`ModelKind`]) and their intervals;
 //! - [`metrics`]: MASE, sMAPE, bias and interval coverage;
 //! - [`backtest`]: rolling-origin evaluation of every candidate;
+//! - [`calibration`]: intervals as wide as the backtest's errors say;
 //! - [`forecast`](mod@forecast): selection, the final refit and the published days.
 //!
 //! Nothing in here knows about Workers; it is pure computation, tested natively. Every
@@ -20,6 +21,7 @@
 //! simple models.
 
 pub mod backtest;
+pub mod calibration;
 pub mod forecast;
 pub mod metrics;
 pub mod models;
@@ -33,6 +35,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 pub use backtest::Accuracy;
+pub use calibration::Scales;
 pub use forecast::{forecast, Fitted, ForecastDay};
 pub use models::ModelKind;
 pub use series::DailySeries;

@@ -29,6 +29,7 @@ struct ProgramView {
     timezone: String,
     lifetime_attribution: bool,
     partner_link_domains: Vec<String>,
+    hold_flagged: bool,
     created_at: String,
     updated_at: String,
     /// Only in the answer to the create call: the secret is stored hashed.
@@ -49,6 +50,7 @@ fn view(row: ProgramRow) -> ProgramView {
         timezone: row.timezone,
         lifetime_attribution: row.lifetime_attribution == 1,
         partner_link_domains: row.partner_link_domains,
+        hold_flagged: row.hold_flagged == 1,
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
         postback_secret: None,
@@ -76,6 +78,7 @@ struct ProgramBody {
     timezone: Option<String>,
     lifetime_attribution: Option<bool>,
     partner_link_domains: Option<Vec<String>>,
+    hold_flagged: Option<bool>,
 }
 
 /// `PATCH /api/v1/programs/{id}`: the settings that may change after creation.
@@ -90,6 +93,7 @@ struct ProgramPatch {
     timezone: Option<String>,
     lifetime_attribution: Option<bool>,
     partner_link_domains: Option<Vec<String>>,
+    hold_flagged: Option<bool>,
 }
 
 impl From<ProgramPatch> for ProgramChanges {
@@ -97,7 +101,7 @@ impl From<ProgramPatch> for ProgramChanges {
         let (name, model, timezone) = (p.name, p.model, p.timezone);
         let (attribution_window_days, hold_days) = (p.attribution_window_days, p.hold_days);
         let (min_payout, lifetime_attribution) = (p.min_payout, p.lifetime_attribution);
-        let partner_link_domains = p.partner_link_domains;
+        let (partner_link_domains, hold_flagged) = (p.partner_link_domains, p.hold_flagged);
         ProgramChanges {
             name,
             model,
@@ -107,6 +111,7 @@ impl From<ProgramPatch> for ProgramChanges {
             timezone,
             lifetime_attribution,
             partner_link_domains,
+            hold_flagged,
         }
     }
 }
@@ -128,6 +133,7 @@ pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
         timezone: body.timezone,
         lifetime_attribution: body.lifetime_attribution,
         partner_link_domains: body.partner_link_domains,
+        hold_flagged: body.hold_flagged,
     };
     let program = NewProgram::create(&body.currency, body.click_id_param.as_deref(), changes)?;
     let id = new_id("prg");
@@ -167,6 +173,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
         timezone: row.timezone.clone(),
         lifetime_attribution: row.lifetime_attribution == 1,
         partner_link_domains: row.partner_link_domains.clone(),
+        hold_flagged: row.hold_flagged == 1,
     };
     let settings = current.patched(patch.into())?;
     programs::update(&call.store.db, id, &settings, call.now).await?;

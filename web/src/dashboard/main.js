@@ -1,5 +1,6 @@
 // The manager's dashboard at `/`: sign in with the admin key, then the overview, the
-// partner funnel, conversions to review, balances and payouts, and setup. The view, the
+// partner funnel, insights (forecasts, flags, goals), conversions to review, balances
+// and payouts, and setup. The view, the
 // program, the range, the time zone and the metric are all in the URL.
 import { render } from "preact";
 import { html } from "../shared/html.js";
@@ -14,9 +15,10 @@ import { Funnel } from "./funnel.js";
 import { Conversions } from "./conversions.js";
 import { Payouts } from "./payouts.js";
 import { Setup } from "./setup.js";
+import { Insights } from "./insights.js";
 
 const VIEWS = [
-  ["overview", "Overview"], ["partners", "Partners"], ["conversions", "Conversions"],
+  ["overview", "Overview"], ["partners", "Partners"], ["insights", "Insights"], ["conversions", "Conversions"],
   ["payouts", "Payouts"], ["setup", "Setup"],
 ];
 
@@ -55,6 +57,8 @@ function Dashboard() {
       ${needsProgram ? html`<${Overview} program=${null} />`
         : view === "overview" ? html`<${Overview} range=${range} program=${program} state=${state} />`
         : view === "partners" ? html`<${Funnel} range=${range} program=${program} />`
+        : view === "insights" ? html`<${Insights} program=${program} state=${state}
+            partners=${partners.filter((p) => programLinks.some((l) => l.partner_id === p.id))} />`
         : view === "conversions" ? html`<${Conversions} program=${program} state=${state} partnersById=${partnersById} />`
         : view === "payouts" ? html`<${Payouts} program=${program} partnersById=${partnersById} />`
         : html`<${Setup} program=${program} programs=${programs} partners=${partners} links=${programLinks} refresh=${entities.reload} />`}
