@@ -38,7 +38,7 @@ console.log(`  ${totals.partners_judged} partners judged, ${totals.series_foreca
 let right = 0; let onFraud = 0; let falseFlags = 0; let caught = 0; let fraudPartners = 0;
 for (const program of programs) {
   const flags = [];
-  let path = `/api/v1/insights/flags?program_id=${program}&limit=1000`;
+  let path = `/api/v1/insights/flags?program_id=${program}&limit=500`;
   while (path) {
     const page = await call("GET", path);
     flags.push(...page.data);

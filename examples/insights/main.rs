@@ -4,7 +4,7 @@
 //! code the nightly job and the goals API run (`partnerlens::domain`); the job's own
 //! time in the runtime is measured by bench/insights.mjs.
 //!
-//! `cargo run --release --example insights` (BENCH_SEED, BENCH_PROGRAMS tune it).
+//! `cargo run --release --example insights` (BENCH_SEED, BENCH_SERIES tune it).
 
 mod sim;
 
@@ -418,7 +418,7 @@ fn goals(seed: u64, goals: u64) -> GoalScore {
 
 fn main() {
     let seed = env("BENCH_SEED", 20_261_123);
-    let programs = env("BENCH_PROGRAMS", 60);
+    let programs = env("BENCH_SERIES", 60);
     println!("insights statistics (native, seed {seed})");
     for horizon in [7, 28, 90] {
         let s = forecasts(seed, programs, horizon);
