@@ -3,7 +3,9 @@
 // partner's sign-in link and a sample referral link. The history is generated from a
 // fixed seed, so every fresh start shows the same numbers: 120 days of three programs
 // (sales, referral and services models), partners of every segment standing in every
-// journey stage, leads, sales, refunds and rejections, program costs and some bot traffic.
+// journey stage, leads, sales, refunds and rejections, program costs and some bot traffic;
+// a blogger's promo code with sales that came without a click; then the nightly insights
+// job and two SMART goals.
 const base = process.env.BASE_URL;
 const key = process.env.ADMIN_API_KEY;
 const DAYS = 120;
@@ -64,7 +66,7 @@ const SHAPES = {
 };
 
 const PARTNERS = [
-  { name: "Anna Travel Blog", segment: "blogger", tier: "gold", region: "DE", programs: ["shop"], clicks: 55, shape: "growing" },
+  { name: "Anna Travel Blog", segment: "blogger", tier: "gold", region: "DE", programs: ["shop"], clicks: 55, shape: "growing", promoCode: "ANNA10" },
   { name: "Deals Webmaster", segment: "webmaster", region: "FR", programs: ["shop", "crm"], clicks: 30, shape: "steady" },
   { name: "Growth Agency", segment: "agency", tier: "silver", region: "PL", programs: ["crm", "consult"], clicks: 18, shape: "steady" },
   { name: "Smart Home Guide", segment: "expert", region: "AT", programs: ["shop"], clicks: 14, shape: "steady" },
@@ -130,6 +132,8 @@ async function createEntities() {
         program_id: programs[program].id, partner_id: partner.id,
         destination: `https://${host}/landing?ref=${i + 1}`, code: `demo-${i + 1}-${program}`,
       }));
+      // A blogger's followers also buy with her code, without a click.
+      if (spec.promoCode) await api("POST", "/api/v1/promo-codes", { program_id: programs[program].id, partner_id: partner.id, code: spec.promoCode });
     }
     partners.push({ spec, partner, links });
   }
@@ -194,6 +198,15 @@ function history(programs, partners) {
           conversions.push({ click_id: id, event: "qualified", ts: later(6 + rnd() * 40), status: "approved" });
           if (rnd() < funnel.sale) sale(48 + rnd() * 200);
         }
+        const codeSaleAt = dayStart + Math.floor((9 + rnd() * 12) * 3_600_000);
+        if (spec.promoCode && funnel.lead === 0 && rnd() < 0.6 && codeSaleAt < Date.now() - 60_000) {
+          const [lo, hi] = funnel.amount;
+          conversions.push({
+            program_id: program.id, coupon: spec.promoCode.toLowerCase(), event: "sale", order_id: `demo-order-${++order}`,
+            amount: (lo + rnd() * (hi - lo)).toFixed(2), status: Date.now() - codeSaleAt > program.hold_days * DAY_MS ? "approved" : "pending",
+            customer_id: `cust-${program.model}-${++order}`, ts: new Date(codeSaleAt).toISOString(),
+          });
+        }
       }
     }
   }
@@ -228,7 +241,15 @@ async function load() {
   const from = new Date(start - DAY_MS).toISOString().slice(0, 10);
   const to = new Date(Date.now() + 2 * DAY_MS).toISOString().slice(0, 10);
   await api("POST", `/api/v1/rollups/run?from=${from}&to=${to}`);
-  process.stderr.write(`partnerlens: demo loaded: ${clicked} clicks, ${converted} conversions\n`);
+  // The nightly insights job now, not at the next local midnight: forecasts and flags.
+  for (const program of Object.values(programs)) await api("POST", `/api/v1/insights/run?program_id=${program.id}`);
+  const day = (offset) => new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
+  await api("POST", "/api/v1/goals", {
+    program_id: programs.shop.id, metric: "sales", target_change_percent: "15",
+    baseline_from: day(-75), baseline_to: day(-16), start: day(-15), deadline: day(44),
+  });
+  await api("POST", "/api/v1/goals", { program_id: programs.crm.id, metric: "new_customers", target: "40", start: day(-30), deadline: day(29) });
+  process.stderr.write(`partnerlens: demo loaded: ${clicked} clicks, ${converted} conversions, forecasts, flags and two goals\n`);
 }
 
 if (!(await existing())) await load();

@@ -23,6 +23,10 @@ try {
   await page.goto(`${process.env.BASE_URL}/?view=partners`);
   await page.waitForSelector(".funnel");
   await page.screenshot({ path: join(out, "funnel.png"), fullPage: true });
+  await page.goto(`${process.env.BASE_URL}/?view=insights`);
+  await page.waitForSelector("section[aria-labelledby=forecast-title] .chart canvas");
+  await page.waitForSelector("section[aria-labelledby=goals-title] table");
+  await page.screenshot({ path: join(out, "insights.png"), fullPage: true });
   const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
   const portal = await context.newPage();
   await portal.goto(process.env.PORTAL_LINK);

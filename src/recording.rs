@@ -9,6 +9,7 @@ use worker::{D1Database, Delay};
 
 use crate::domain::conversions::attribution::{check_refund, check_window};
 use crate::domain::conversions::commission::{commission, refund_commission, Earning};
+use crate::domain::conversions::promo_code::{self, code_wins, Attribution};
 use crate::domain::conversions::{ConversionEvent, ConversionStatus, Postback};
 use crate::domain::ids::new_id;
 use crate::domain::money::{from_cents, round_cents, to_cents};
@@ -17,6 +18,7 @@ use crate::domain::time::month_bounds;
 use crate::domain::Invalid;
 use crate::storage::conversions::{self, ConversionRow};
 use crate::storage::programs::ProgramRow;
+use crate::storage::promo_codes::{self, PromoCodeRow};
 use crate::storage::tracking::{self, ClickRow};
 use crate::storage::{flags, partners, rules, StorageError};
 
@@ -218,9 +220,12 @@ async fn refund(
     })
 }
 
-/// Where a new conversion's partner, link and dimensions come from.
+/// Where a new conversion's partner, link and dimensions come from: its click (and the
+/// promo code that came with it, if the program knows it), a promo code alone, or the
+/// customer's first conversion.
 enum Source {
-    Click(ClickRow),
+    Click(ClickRow, Option<PromoCodeRow>),
+    Code(PromoCodeRow),
     Customer(ConversionRow),
 }
 
@@ -236,19 +241,50 @@ pub async fn find_click(db: &D1Database, click_id: &str) -> Result<Option<ClickR
     Ok(None)
 }
 
-async fn source(db: &D1Database, program: &ProgramRow, p: &Postback) -> Result<Source> {
+/// Who brought the conversion `p` stamped at `ts`: a click inside the attribution window
+/// first, unless the program lets another partner's promo code win; else the code; else
+/// (lifetime attribution) the customer's first partner.
+async fn source(db: &D1Database, program: &ProgramRow, p: &Postback, ts: i64) -> Result<Source> {
+    let code = match p.coupon.as_deref() {
+        Some(coupon) => promo_codes::live_by_key(db, &program.id, &promo_code::key(coupon)).await?,
+        None => None,
+    };
     if let Some(click_id) = &p.click_id {
         let click = find_click(db, click_id)
             .await?
-            .filter(|click| click.program_id == program.id)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "click_id",
-                    "unknown_click",
-                    "no click of this program has this click_id",
-                )
-            })?;
-        return Ok(Source::Click(click));
+            .filter(|click| click.program_id == program.id);
+        return match (click, code) {
+            (Some(click), Some(code))
+                if code_wins(
+                    &click.partner_id,
+                    &code.partner_id,
+                    program.attribution_priority,
+                ) =>
+            {
+                Ok(Source::Code(code))
+            }
+            (Some(click), code) => {
+                match (
+                    check_window(click.ts, ts, program.attribution_window_days),
+                    code,
+                ) {
+                    (Ok(()), code) => Ok(Source::Click(click, code)),
+                    // A click out of its window still leaves the code it came with.
+                    (Err(_), Some(code)) => Ok(Source::Code(code)),
+                    (Err(invalid), None) => Err(invalid.into()),
+                }
+            }
+            (None, Some(code)) => Ok(Source::Code(code)),
+            (None, None) => Err(Invalid::new(
+                "click_id",
+                "unknown_click",
+                "no click of this program has this click_id",
+            )
+            .into()),
+        };
+    }
+    if let Some(code) = code {
+        return Ok(Source::Code(code));
     }
     let customer = p
         .customer_id
@@ -262,6 +298,16 @@ async fn source(db: &D1Database, program: &ProgramRow, p: &Postback) -> Result<S
             "customer_id",
             "unknown_customer",
             "no partner brought this customer; send the click_id",
+        )
+        .into());
+    }
+    if let Some(coupon) = &p.coupon {
+        return Err(Invalid::new(
+            "coupon",
+            "unknown_promo_code",
+            format!(
+                "no live promo code of this program is '{coupon}', and no click_id came with it"
+            ),
         )
         .into());
     }
@@ -283,14 +329,24 @@ async fn conversion(
     now: i64,
 ) -> Result<ConversionRow> {
     let ts = p.ts.unwrap_or(now);
-    let base = match source(db, program, p).await? {
-        Source::Click(click) => {
-            check_window(click.ts, ts, program.attribution_window_days)?;
-            from_click(click)
-        }
+    let base = match source(db, program, p, ts).await? {
+        Source::Click(click, code) => ConversionRow {
+            promo_code: code.map(|code| code.code),
+            ..from_click(click)
+        },
+        Source::Code(code) => ConversionRow {
+            program_id: code.program_id,
+            partner_id: code.partner_id,
+            // No link: reports show it under the source `promo_code`.
+            link_id: String::new(),
+            attribution: Attribution::PromoCode.as_str().to_owned(),
+            promo_code: Some(code.code),
+            ..ConversionRow::default()
+        },
         Source::Customer(first) => ConversionRow {
             click_id: None,
             hold_reason: None,
+            attribution: Attribution::Customer.as_str().to_owned(),
             ..first
         },
     };
@@ -362,6 +418,7 @@ fn from_click(click: ClickRow) -> ConversionRow {
         utm_campaign: click.utm_campaign,
         utm_term: click.utm_term,
         utm_content: click.utm_content,
+        attribution: Attribution::Click.as_str().to_owned(),
         ..ConversionRow::default()
     }
 }

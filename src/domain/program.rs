@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use super::conversions::promo_code::AttributionPriority;
 use super::money::{parse_amount, Currency};
 use super::text::{name, string_enum};
 use super::Invalid;
@@ -28,6 +29,7 @@ pub struct ProgramChanges {
     pub lifetime_attribution: Option<bool>,
     pub partner_link_domains: Option<Vec<String>>,
     pub hold_flagged: Option<bool>,
+    pub attribution_priority: Option<String>,
 }
 
 /// The settings of a program, validated.
@@ -46,6 +48,9 @@ pub struct ProgramSettings {
     /// New conversions of a partner with an open flag wait as `pending` for a manager
     /// instead of being approved automatically (docs/insights.md).
     pub hold_flagged: bool,
+    /// Whether a click or a promo code wins when a conversion brings both, for
+    /// different partners.
+    pub attribution_priority: AttributionPriority,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +83,7 @@ impl NewProgram {
             lifetime_attribution: true,
             partner_link_domains: Vec::new(),
             hold_flagged: false,
+            attribution_priority: AttributionPriority::Click,
         };
         Ok(Self {
             settings: defaults.patched(changes)?,
@@ -123,6 +129,10 @@ impl ProgramSettings {
                 None => self.partner_link_domains.clone(),
             },
             hold_flagged: patch.hold_flagged.unwrap_or(self.hold_flagged),
+            attribution_priority: match patch.attribution_priority {
+                Some(raw) => AttributionPriority::parse(&raw)?,
+                None => self.attribution_priority,
+            },
         })
     }
 }

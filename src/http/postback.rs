@@ -29,6 +29,8 @@ struct Answer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     conversion_status: Option<&'a str>,
     commission: String,
+    /// How it found its partner: `click`, `promo_code` or `customer`.
+    attribution: &'a str,
 }
 
 fn answer(status: &str, row: &ConversionRow) -> Response {
@@ -40,6 +42,7 @@ fn answer(status: &str, row: &ConversionRow) -> Response {
             event: &row.event,
             conversion_status: Some(&row.status),
             commission: format_money(from_cents(row.commission_cents)),
+            attribution: &row.attribution,
         },
     )
 }

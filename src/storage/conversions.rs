@@ -12,9 +12,9 @@ const INSERT: &str = "INSERT INTO conversions (id, program_id, partner_id, link_
      event, status, order_id, order_key, sale_id, amount_cents, currency, commission_cents, rule_id, \
      monthly_sale_number, customer_id, ts, recorded_at, updated_at, click_ts, country, region, \
      city, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, utm_source, \
-     utm_medium, utm_campaign, utm_term, utm_content, hold_reason) \
+     utm_medium, utm_campaign, utm_term, utm_content, hold_reason, attribution, promo_code) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 const BY_ID: &str = "SELECT * FROM conversions WHERE id = ?";
 const BY_ORDER: &str =
     "SELECT * FROM conversions WHERE program_id = ? AND event = ? AND order_key = ?";
@@ -73,6 +73,17 @@ pub struct ConversionRow {
     /// (`flagged`: its partner had an open flag); the hold period never approves it.
     #[serde(default)]
     pub hold_reason: Option<String>,
+    /// How it found its partner: `click`, `promo_code` or `customer` (a refund: as its
+    /// sale). A promo-code conversion has no link (`link_id` is empty) and no click.
+    #[serde(default = "attributed_by_click")]
+    pub attribution: String,
+    /// The partner's promo code that came with it, as registered.
+    #[serde(default)]
+    pub promo_code: Option<String>,
+}
+
+fn attributed_by_click() -> String {
+    "click".to_owned()
 }
 
 /// Inserts `row` unless a conversion with its order or (lead) click exists; answers
@@ -117,6 +128,8 @@ pub async fn insert(db: &D1Database, c: &ConversionRow) -> Result<bool> {
         (&c.utm_term).into(),
         (&c.utm_content).into(),
         (&c.hold_reason).into(),
+        c.attribution.as_str().into(),
+        (&c.promo_code).into(),
     ];
     let mut batch = vec![
         super::statement(db, INSERT, &args)?,

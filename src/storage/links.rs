@@ -82,8 +82,10 @@ pub async fn programs_of_partner(db: &D1Database, partner_id: &str) -> Result<Ve
     struct Program {
         program_id: String,
     }
-    const SQL: &str =
-        "SELECT DISTINCT program_id FROM links WHERE partner_id = ? ORDER BY program_id";
+    // The programs of its links, and of its live promo codes (a blogger may have only a code).
+    const SQL: &str = "SELECT program_id FROM links WHERE partner_id = ?1 \
+         UNION SELECT program_id FROM promo_codes WHERE partner_id = ?1 AND retired_at IS NULL \
+         ORDER BY program_id";
     let rows: Vec<Program> = statement(db, SQL, &[partner_id.into()])?
         .all()
         .await?

@@ -17,6 +17,7 @@ pub mod outbound;
 pub mod partners;
 pub mod payouts;
 pub mod programs;
+pub mod promo_codes;
 pub mod reports;
 pub mod rollups;
 pub mod rules;
@@ -29,6 +30,18 @@ pub use d1::{is_unique_violation, Arg};
 pub use error::{Context, Result, StorageError};
 
 use worker::{D1Database, Env, KvStore};
+
+/// The `source` a conversion counts under in reports, as SQL over a `conversions` row
+/// (unqualified names: use it where they are unambiguous): its click's `utm_source`, else
+/// its referrer's host, else `direct`; `promo_code` when it came through a code, with no
+/// link. A macro so that `concat!` can build query constants with it.
+macro_rules! conversion_source_sql {
+    () => {
+        "CASE WHEN link_id = '' THEN 'promo_code' \
+         ELSE coalesce(utm_source, referrer_host, 'direct') END"
+    };
+}
+pub(crate) use conversion_source_sql;
 
 pub const DB_BINDING: &str = "DB";
 pub const KV_BINDING: &str = "LINKS";

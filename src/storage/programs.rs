@@ -5,6 +5,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use super::{execute, first, page, Arg, Page, Result};
+use crate::domain::conversions::promo_code::AttributionPriority;
 use crate::domain::cursor::Cursor;
 use crate::domain::money::format_money;
 use crate::domain::program::{Model, NewProgram, ProgramSettings};
@@ -15,15 +16,20 @@ fn lifetime_default() -> i64 {
     1
 }
 
+fn click_first() -> AttributionPriority {
+    AttributionPriority::Click
+}
+
 const INSERT: &str = "INSERT INTO programs (id, name, currency, model, attribution_window_days, \
      click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at, \
-     lifetime_attribution, partner_link_domains, hold_flagged) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     lifetime_attribution, partner_link_domains, hold_flagged, attribution_priority) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const SELECT_BY_ID: &str = "SELECT * FROM programs WHERE id = ?";
 const UPDATE_SETTINGS: &str =
     "UPDATE programs SET name = ?, model = ?, attribution_window_days = ?, \
      hold_days = ?, min_payout = ?, timezone = ?, lifetime_attribution = ?, \
-     partner_link_domains = ?, hold_flagged = ?, updated_at = ? WHERE id = ?";
+     partner_link_domains = ?, hold_flagged = ?, attribution_priority = ?, updated_at = ? \
+     WHERE id = ?";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProgramRow {
@@ -48,6 +54,8 @@ pub struct ProgramRow {
     pub partner_link_domains: Vec<String>,
     #[serde(default)]
     pub hold_flagged: i64,
+    #[serde(default = "click_first")]
+    pub attribution_priority: AttributionPriority,
     /// The last local day the nightly insights job evaluated.
     #[serde(default)]
     pub insights_through: Option<String>,
@@ -96,6 +104,7 @@ pub async fn insert(
             s.lifetime_attribution.into(),
             domains.as_str().into(),
             s.hold_flagged.into(),
+            s.attribution_priority.as_str().into(),
         ],
     )
     .await
@@ -113,7 +122,7 @@ pub async fn list(db: &D1Database, after: Option<&Cursor>, limit: u32) -> Result
 pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) -> Result<()> {
     let min_payout = format_money(s.min_payout);
     let domains = domains_json(&s.partner_link_domains);
-    let args: [Arg<'_>; 11] = [
+    let args: [Arg<'_>; 12] = [
         s.name.as_str().into(),
         s.model.as_str().into(),
         s.attribution_window_days.into(),
@@ -123,6 +132,7 @@ pub async fn update(db: &D1Database, id: &str, s: &ProgramSettings, now: i64) ->
         s.lifetime_attribution.into(),
         domains.as_str().into(),
         s.hold_flagged.into(),
+        s.attribution_priority.as_str().into(),
         now.into(),
         id.into(),
     ];

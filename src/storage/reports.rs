@@ -29,6 +29,7 @@ impl Dimension {
             Country => &["r.country"],
             Device => &["r.device"],
             Source => &["r.source"],
+            Attribution => &["r.attribution"],
             Segment => &["pt.segment"],
             Model => &["pg.model"],
         }
@@ -155,18 +156,19 @@ pub async fn new_customers(
            GROUP BY program_id, customer_id HAVING min(ts) >= ? AND min(ts) < ?), \
          r AS (SELECT c.ts, c.program_id, c.partner_id, c.link_id, c.customer_id, \
            coalesce(c.country, '') AS country, coalesce(c.device, 'other') AS device, \
-           coalesce(c.utm_source, c.referrer_host, 'direct') AS source FROM firsts f \
+           {source} AS source, c.attribution FROM firsts f \
            JOIN conversions c ON c.id = (SELECT y.id FROM conversions y \
              WHERE y.program_id = f.program_id AND y.customer_id = f.customer_id \
              AND y.event = 'sale' AND y.status != 'rejected' AND y.ts = f.first_ts \
              ORDER BY y.id LIMIT 1)) \
          SELECT r.ts, r.program_id, pg.name AS program_name, r.partner_id, pt.name AS partner_name, \
-           r.link_id, l.code AS link_code, r.country, r.device, r.source, pt.segment, pg.model, \
-           (SELECT coalesce(sum(CASE x.event WHEN 'sale' THEN x.amount_cents \
+           r.link_id, l.code AS link_code, r.country, r.device, r.source, r.attribution, \
+           pt.segment, pg.model, (SELECT coalesce(sum(CASE x.event WHEN 'sale' THEN x.amount_cents \
              WHEN 'refund' THEN -x.amount_cents ELSE 0 END), 0) FROM conversions x \
              WHERE x.program_id = r.program_id AND x.customer_id = r.customer_id \
              AND x.status != 'rejected') AS lifetime_revenue_cents \
-         FROM r {JOINS} WHERE true{where_filters}"
+         FROM r {JOINS} WHERE true{where_filters}",
+        source = super::conversion_source_sql!(),
     );
     db.prepare(sql)
         .bind(&args)?
@@ -240,16 +242,17 @@ pub async fn lead_responses(
     let sql = format!(
         "WITH r AS (SELECT c.ts, c.program_id, c.partner_id, c.link_id, \
            coalesce(c.country, '') AS country, coalesce(c.device, 'other') AS device, \
-           coalesce(c.utm_source, c.referrer_host, 'direct') AS source, \
+           {source} AS source, c.attribution, \
            (SELECT min(t) FROM (SELECT min(n.ts) AS t FROM conversions n \
                WHERE n.click_id = c.click_id AND n.event IN ('qualified', 'sale') AND n.ts > c.ts \
              UNION ALL SELECT c.updated_at WHERE c.status = 'rejected')) AS response_ts \
            FROM conversions c WHERE c.event = 'lead' AND c.click_id IS NOT NULL \
            AND c.ts >= ? AND c.ts < ?) \
          SELECT r.ts, r.program_id, pg.name AS program_name, r.partner_id, pt.name AS partner_name, \
-           r.link_id, l.code AS link_code, r.country, r.device, r.source, pt.segment, pg.model, \
-           r.response_ts - r.ts AS response_ms \
-         FROM r {JOINS} WHERE r.response_ts IS NOT NULL{where_filters}"
+           r.link_id, l.code AS link_code, r.country, r.device, r.source, r.attribution, \
+           pt.segment, pg.model, r.response_ts - r.ts AS response_ms \
+         FROM r {JOINS} WHERE r.response_ts IS NOT NULL{where_filters}",
+        source = super::conversion_source_sql!(),
     );
     db.prepare(sql)
         .bind(&args)?
@@ -290,12 +293,15 @@ impl PartnerRow {
     }
 }
 
-/// Every partner with the programs (and their models) it has links in, and its links.
+/// Every partner with the programs (and their models) it has links or promo codes in,
+/// and its links.
 pub async fn partners(db: &D1Database) -> Result<Vec<PartnerRow>> {
     const SQL: &str = "SELECT p.id, p.name, p.segment, p.status, \
          (SELECT json_group_array(json_array(x.program_id, x.model)) FROM \
-           (SELECT DISTINCT l.program_id, pg.model FROM links l \
-             JOIN programs pg ON pg.id = l.program_id WHERE l.partner_id = p.id) x) AS programs, \
+           (SELECT l.program_id, pg.model FROM links l \
+             JOIN programs pg ON pg.id = l.program_id WHERE l.partner_id = p.id \
+             UNION SELECT c.program_id, pg.model FROM promo_codes c \
+             JOIN programs pg ON pg.id = c.program_id WHERE c.partner_id = p.id) x) AS programs, \
          (SELECT json_group_array(l.id) FROM links l WHERE l.partner_id = p.id) AS links, \
          coalesce((SELECT min(min(r.hour) * 3600000, p.created_at) FROM rollup_hourly r \
            WHERE r.partner_id = p.id HAVING count(*) > 0), p.created_at) AS since \

@@ -52,6 +52,7 @@ POSTBACK_ALIASES = {
     "amount": ("amount", "sale_amount"),
     "click_id": CLICK_ID_ALIASES,
     "currency": ("currency",),
+    "coupon": ("coupon", "promo_code", "coupon_code"),
 }
 # The host name of an outbound postback URL template.
 OUTBOUND_HOST = re.compile(r"^([Hh][Tt][Tt][Pp][Ss]?://)[A-Za-z0-9.-]+")
@@ -187,6 +188,7 @@ REFERENCES = {
     ("POST", "/api/v1/partner-postbacks"): [("partner_id", "partner_id"), ("program_id", "program_id")],
     ("POST", "/api/v1/bi-keys"): [("partner_id", "partner_id")],
     ("POST", "/api/v1/partner-tokens"): [("partner_id", "partner_id")],
+    ("POST", "/api/v1/promo-codes"): [("program_id", "program_id"), ("partner_id", "partner_id")],
     ("POST", "/api/v1/goals"): [("program_id", "program_id"), ("partner_id", "partner_id")],
 }
 

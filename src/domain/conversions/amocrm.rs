@@ -142,6 +142,7 @@ impl AmoMapping {
             ts: None,
             refund_id: None,
             token: None,
+            coupon: None,
         };
         let price = |lead: &AmoLead| -> Result<Decimal, Invalid> {
             parse_amount("price", lead.price.as_deref().unwrap_or("0"), 2)

@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod commission;
 pub mod outbound;
 mod postback;
+pub mod promo_code;
 
 pub use postback::{
     parse_timestamp, ConversionEvent, ConversionStatus, Postback, AMOUNT_MAX_SCALE,

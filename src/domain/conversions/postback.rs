@@ -55,6 +55,8 @@ pub struct Postback {
     pub ts: Option<i64>,
     pub refund_id: Option<String>,
     pub token: Option<String>,
+    /// The promo code the customer used, as the checkout reports it.
+    pub coupon: Option<String>,
 }
 
 /// Canonical names and the aliases each accepts, first the canonical one.
@@ -69,6 +71,7 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("ts", &["ts"]),
     ("refund_id", &["refund_id"]),
     ("token", &["token"]),
+    ("coupon", &["coupon", "promo_code", "coupon_code"]),
 ];
 
 /// The single value of canonical parameter `name` among `pairs`, through its aliases.
@@ -164,6 +167,7 @@ impl Postback {
             ts: value(pairs, "ts")?.map(parse_timestamp).transpose()?,
             refund_id: identifier("refund_id", value(pairs, "refund_id")?)?,
             token: value(pairs, "token")?.map(str::to_owned),
+            coupon: identifier("coupon", value(pairs, "coupon")?)?,
         };
         postback.check_required()?;
         Ok(postback)
@@ -187,7 +191,16 @@ impl Postback {
                 format!("amount is required for a {}", self.event.as_str()),
             ));
         }
+        // Without a click, a code is the only key a lead could be found again by.
+        if self.coupon.is_some() && self.click_id.is_none() && self.order_id.is_none() {
+            return Err(Invalid::new(
+                "order_id",
+                "missing_field",
+                "order_id is required with a coupon and no click_id (it keeps a replay from counting twice)",
+            ));
+        }
         let located = self.click_id.is_some()
+            || self.coupon.is_some()
             || self.event == ConversionEvent::Refund
             || self.order_id.is_some()
             || (self.event == ConversionEvent::Sale && self.customer_id.is_some());
@@ -283,6 +296,24 @@ mod tests {
         ] {
             assert_eq!(parse(query).unwrap_err().field, field, "{query}");
         }
+    }
+
+    #[test]
+    fn a_coupon_arrives_under_any_of_its_names_and_locates_a_conversion() {
+        for name in ["coupon", "promo_code", "coupon_code"] {
+            let p = parse(&format!("{name}=ANNA10&order_id=1&amount=5")).unwrap();
+            assert_eq!(p.coupon.as_deref(), Some("ANNA10"), "{name}");
+            assert_eq!(p.click_id, None);
+        }
+        let lead = parse("event=lead&coupon=ANNA10").unwrap_err();
+        assert_eq!((lead.field, lead.code), ("order_id", "missing_field"));
+        assert!(parse("event=lead&coupon=ANNA10&order_id=L1").is_ok());
+        assert_eq!(
+            parse("coupon=A1&promo_code=B2&order_id=1&amount=5")
+                .unwrap_err()
+                .field,
+            "coupon"
+        );
     }
 
     #[test]

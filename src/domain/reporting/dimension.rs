@@ -19,6 +19,7 @@ vocabulary!(
         Country = "country",
         Device = "device",
         Source = "source",
+        Attribution = "attribution",
         Segment = "segment",
         Model = "model",
     }
@@ -48,6 +49,8 @@ pub struct Dims {
     pub country: Option<String>,
     pub device: Option<String>,
     pub source: Option<String>,
+    /// How conversions found their partner: `click`, `promo_code` or `customer`.
+    pub attribution: Option<String>,
     pub segment: Option<String>,
     pub model: Option<String>,
 }
@@ -58,7 +61,7 @@ impl Dimension {
         match self {
             Day | Week | Month => DimensionKind::Period,
             Program | Partner | Link => DimensionKind::Entity,
-            Country | Device | Source | Segment | Model => DimensionKind::Attribute,
+            Country | Device | Source | Attribution | Segment | Model => DimensionKind::Attribute,
         }
     }
 
@@ -79,6 +82,7 @@ impl Dimension {
             Country => &["country"],
             Device => &["device"],
             Source => &["source"],
+            Attribution => &["attribution"],
             Segment => &["segment"],
             Model => &["model"],
         }
@@ -94,6 +98,7 @@ impl Dimension {
             Link => Some("link_id"),
             Country => Some("country"),
             Device => Some("device"),
+            Attribution => Some("attribution"),
             Segment => Some("segment"),
             Model => Some("model"),
         }
@@ -105,7 +110,7 @@ impl Dimension {
         use Dimension::*;
         match self {
             Day | Week | Month | Program | Model => true,
-            Partner | Link | Country | Device | Source | Segment => false,
+            Partner | Link | Country | Device | Source | Attribution | Segment => false,
         }
     }
 
@@ -117,11 +122,13 @@ impl Dimension {
             Day | Week | Month => None,
             Program => dims.program_id.as_deref(),
             Partner => dims.partner_id.as_deref(),
-            Link => dims.link_id.as_deref(),
+            // Promo-code conversions have no link (an empty one).
+            Link => dims.link_id.as_deref().filter(|l| !l.is_empty()),
             // Clicks without a known country are stored with an empty one.
             Country => dims.country.as_deref().filter(|c| !c.is_empty()),
             Device => dims.device.as_deref(),
             Source => dims.source.as_deref(),
+            Attribution => dims.attribution.as_deref(),
             Segment => dims.segment.as_deref(),
             Model => dims.model.as_deref(),
         }

@@ -16,6 +16,7 @@ pub mod partner_tokens;
 pub mod partners;
 pub mod portal;
 pub mod programs;
+pub mod promo_codes;
 pub mod reports;
 pub mod rules;
 pub mod sessions;

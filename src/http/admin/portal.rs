@@ -18,7 +18,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::storage::partners::PartnerRow;
 use crate::storage::programs::{self, ProgramRow};
-use crate::storage::{links, partners, rules};
+use crate::storage::{links, partners, promo_codes, rules};
 
 #[derive(Serialize)]
 struct RuleTerms {
@@ -43,6 +43,8 @@ struct ProgramTerms {
     click_id_param: String,
     partner_link_domains: Vec<String>,
     rules: Vec<RuleTerms>,
+    /// The partner's live promo codes in this program.
+    promo_codes: Vec<String>,
 }
 
 /// The partner the call is about (the token's own, or `?partner_id=` for the admin).
@@ -69,7 +71,12 @@ fn applies_to(rule: &Rule, partner: &PartnerRow) -> Option<String> {
     }
 }
 
-fn terms(program: ProgramRow, rules: &[Rule], partner: &PartnerRow) -> ProgramTerms {
+fn terms(
+    program: ProgramRow,
+    rules: &[Rule],
+    partner: &PartnerRow,
+    promo_codes: Vec<String>,
+) -> ProgramTerms {
     let rules = rules
         .iter()
         .filter_map(|rule| {
@@ -94,11 +101,13 @@ fn terms(program: ProgramRow, rules: &[Rule], partner: &PartnerRow) -> ProgramTe
         click_id_param: program.click_id_param,
         partner_link_domains: program.partner_link_domains,
         rules,
+        promo_codes,
     }
 }
 
-/// `GET /api/v1/partner-programs?partner_id=`: the programs the partner has links in,
-/// with their terms and the commission rules that pay this partner.
+/// `GET /api/v1/partner-programs?partner_id=`: the programs the partner has links or
+/// promo codes in, with their terms, the commission rules that pay this partner and its
+/// codes.
 pub async fn programs(call: &Call<'_>) -> ApiResult<Response> {
     let partner = partner(call).await?;
     let db = &call.store.db;
@@ -106,7 +115,12 @@ pub async fn programs(call: &Call<'_>) -> ApiResult<Response> {
     for id in links::programs_of_partner(db, &partner.id).await? {
         if let Some(program) = programs::get(db, &id).await? {
             let rules = rules::active_of_program(db, &program.id).await?;
-            data.push(terms(program, &rules, &partner));
+            let codes = promo_codes::live_of_partner(db, &partner.id, &program.id)
+                .await?
+                .into_iter()
+                .map(|code| code.code)
+                .collect();
+            data.push(terms(program, &rules, &partner, codes));
         }
     }
     Ok(respond::json(200, &serde_json::json!({ "data": data })))

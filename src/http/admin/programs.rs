@@ -30,6 +30,7 @@ struct ProgramView {
     lifetime_attribution: bool,
     partner_link_domains: Vec<String>,
     hold_flagged: bool,
+    attribution_priority: &'static str,
     created_at: String,
     updated_at: String,
     /// Only in the answer to the create call: the secret is stored hashed.
@@ -51,6 +52,7 @@ fn view(row: ProgramRow) -> ProgramView {
         lifetime_attribution: row.lifetime_attribution == 1,
         partner_link_domains: row.partner_link_domains,
         hold_flagged: row.hold_flagged == 1,
+        attribution_priority: row.attribution_priority.as_str(),
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
         postback_secret: None,
@@ -79,6 +81,7 @@ struct ProgramBody {
     lifetime_attribution: Option<bool>,
     partner_link_domains: Option<Vec<String>>,
     hold_flagged: Option<bool>,
+    attribution_priority: Option<String>,
 }
 
 /// `PATCH /api/v1/programs/{id}`: the settings that may change after creation.
@@ -94,6 +97,7 @@ struct ProgramPatch {
     lifetime_attribution: Option<bool>,
     partner_link_domains: Option<Vec<String>>,
     hold_flagged: Option<bool>,
+    attribution_priority: Option<String>,
 }
 
 impl From<ProgramPatch> for ProgramChanges {
@@ -102,6 +106,7 @@ impl From<ProgramPatch> for ProgramChanges {
         let (attribution_window_days, hold_days) = (p.attribution_window_days, p.hold_days);
         let (min_payout, lifetime_attribution) = (p.min_payout, p.lifetime_attribution);
         let (partner_link_domains, hold_flagged) = (p.partner_link_domains, p.hold_flagged);
+        let attribution_priority = p.attribution_priority;
         ProgramChanges {
             name,
             model,
@@ -112,6 +117,7 @@ impl From<ProgramPatch> for ProgramChanges {
             lifetime_attribution,
             partner_link_domains,
             hold_flagged,
+            attribution_priority,
         }
     }
 }
@@ -134,6 +140,7 @@ pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
         lifetime_attribution: body.lifetime_attribution,
         partner_link_domains: body.partner_link_domains,
         hold_flagged: body.hold_flagged,
+        attribution_priority: body.attribution_priority,
     };
     let program = NewProgram::create(&body.currency, body.click_id_param.as_deref(), changes)?;
     let id = new_id("prg");
@@ -174,6 +181,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
         lifetime_attribution: row.lifetime_attribution == 1,
         partner_link_domains: row.partner_link_domains.clone(),
         hold_flagged: row.hold_flagged == 1,
+        attribution_priority: row.attribution_priority,
     };
     let settings = current.patched(patch.into())?;
     programs::update(&call.store.db, id, &settings, call.now).await?;

@@ -14,7 +14,7 @@ export const CARDS = ["clicks", "unique_clicks", "leads", "sales", "revenue", "c
 export const CHARTABLE = ["clicks", "unique_clicks", "leads", "sales", "revenue", "commission", "cost", "epc", "cr_click_to_sale", "roi"];
 export const BREAKDOWNS = [
   ["partner", "Partners"], ["link", "Links"], ["country", "Countries"], ["device", "Devices"],
-  ["source", "Sources"], ["segment", "Segments"], ["model", "Models"],
+  ["source", "Sources"], ["attribution", "Attribution"], ["segment", "Segments"], ["model", "Models"],
 ];
 const TABLE_METRICS = ["clicks", "leads", "sales", "revenue", "commission", "epc", "cr_click_to_sale", "aov", "roi"];
 

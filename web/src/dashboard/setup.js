@@ -51,6 +51,11 @@ export function Setup({ program, programs, partners, links, refresh }) {
       <${Field} label="Only for segment"><select name="segment"><option value="">any</option>${["blogger", "webmaster", "agency", "expert", "other"].map((s) => html`<option>${s}</option>`)}</select></${Field}>
       <${Field} label="From the n-th sale of a month" hint="a volume tier; empty for every sale"><input name="from_monthly_sale" type="number" min="1" /></${Field}>
     </${Form}>`}
+    ${program && html`<${Form} title="Add promo code" done=${(c) => html`Code <code>${c.code}</code> is live: sales that bring it go to its partner, with or without a click.`}
+      submit=${after((f) => api("/api/v1/promo-codes", { method: "POST", body: { program_id: program.id, partner_id: f.partner_id, code: f.code } }))}>
+      <${Field} label="Partner"><select name="partner_id" required>${partners.map((p) => html`<option value=${p.id}>${p.name}</option>`)}</select></${Field}>
+      <${Field} label="Code" hint="2–40 letters, digits, _ and -; matched whatever its case"><input name="code" required maxlength="40" /></${Field}>
+    </${Form}>`}
     <${Form} title="Create partner sign-in link" done=${(t) => html`Send this link to the partner (it works until you revoke the token):
         <input class="copy" readonly value=${signInLink(t.token)} onFocus=${(e) => e.target.select()} />`}
       submit=${(f) => api("/api/v1/partner-tokens", { method: "POST", body: { partner_id: f.partner_id } })}>

@@ -18,7 +18,7 @@ import { Terms } from "./terms.js";
 const VIEWS = [["overview", "Overview"], ["links", "Links"], ["ledger", "Commissions"], ["money", "Payouts"], ["terms", "Terms"]];
 /** A partner's own figures (cost and ROI are the program's business). */
 const CARDS = ["clicks", "unique_clicks", "leads", "sales", "revenue", "commission", "epc", "cr_click_to_sale"];
-const BY_LINK = [["link", "Links"], ["source", "Sources"], ["country", "Countries"], ["device", "Devices"]];
+const BY_LINK = [["link", "Links"], ["source", "Sources"], ["attribution", "Attribution"], ["country", "Countries"], ["device", "Devices"]];
 
 function Portal({ session }) {
   const state = useUrlState();

@@ -18,6 +18,9 @@ export function Terms({ program }) {
       <dt>Minimum payout</dt><dd>${money(program.min_payout, program.currency)}</dd>
       <dt>Click id parameter</dt><dd><code>${program.click_id_param}</code></dd>
     </dl>
+    ${(program.promo_codes ?? []).length > 0 && html`<h3>Your promo codes</h3>
+    <p class="muted small">A sale that brings one of these codes is yours, even without a click on your link.</p>
+    <ul class="promo-codes">${program.promo_codes.map((c) => html`<li><code>${c}</code></li>`)}</ul>`}
     <h3>Your commissions</h3>
     ${rules.length === 0 ? html`<p class="muted">No commission rule applies to you yet.</p>` : html`<ul class="rules">
       ${rules.map((r) => html`<li><strong>${r.event}</strong>: ${rate(r, program.currency)}${r.from_monthly_sale
