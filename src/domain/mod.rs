@@ -10,6 +10,8 @@
 //! - insights: `insights` (forecasts and their backtest), `flags` (fraud and anomaly
 //!   tests), `goals` (SMART goals' pace and odds), `nightly` (what the nightly job fits
 //!   and judges);
+//! - `experiments`: the statistics experiments are judged by (rate and mean tests,
+//!   rank test, sample-ratio check, sample sizes);
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -20,6 +22,7 @@ pub mod auth;
 pub mod conversions;
 pub mod cursor;
 pub mod error;
+pub mod experiments;
 pub mod flags;
 pub mod goals;
 pub mod ids;
