@@ -418,6 +418,7 @@ fn from_click(click: ClickRow) -> ConversionRow {
         utm_campaign: click.utm_campaign,
         utm_term: click.utm_term,
         utm_content: click.utm_content,
+        variant: click.variant,
         attribution: Attribution::Click.as_str().to_owned(),
         ..ConversionRow::default()
     }

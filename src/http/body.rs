@@ -30,6 +30,15 @@ pub async fn json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
     parse(&bytes(req, MAX_JSON_BYTES).await?)
 }
 
+/// A JSON body that may be left out: no body (or only white space) reads as the default.
+pub async fn optional_json<T: DeserializeOwned + Default>(req: &mut Request) -> ApiResult<T> {
+    let bytes = bytes(req, MAX_JSON_BYTES).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse(&bytes)
+}
+
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
         // Every body is an object (serde would also read a struct from an array).

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use worker::{Context, Date, Env, Request, Response};
 
 use super::respond::with_headers;
+use crate::domain::experiments::split::{visitor_key, VISITOR_COOKIE};
 use crate::domain::ids::new_click_id;
 use crate::domain::time::utc_day;
 use crate::domain::tracking::click::{
@@ -42,9 +43,26 @@ pub async fn redirect(
         return not_found_page();
     };
     let click_id = new_click_id();
-    let location = target.location.location(&click_id);
+    // A split test sends each visitor to its own arm, the same one on every visit.
+    let (location, variant, cookie) = match &target.split {
+        None => (target.location.location(&click_id), None, None),
+        Some(split) => {
+            let ip = header(req, "cf-connecting-ip").unwrap_or_default();
+            let agent = header(req, "user-agent").unwrap_or_default();
+            let (key, fresh) = visitor_key(header(req, "cookie").as_deref(), &ip, &agent);
+            let arm = split.arm_for(&key);
+            let cookie = fresh.then(|| {
+                format!("{VISITOR_COOKIE}={key}; Max-Age=31536000; Path=/r/; HttpOnly; Secure; SameSite=Lax")
+            });
+            (
+                arm.location.location(&click_id),
+                Some(arm.name.clone()),
+                cookie,
+            )
+        }
+    };
     if record && !prefetch(req) {
-        let captured = capture(
+        let (mut event, ip) = capture(
             req,
             &target,
             EventKind::Click,
@@ -52,13 +70,14 @@ pub async fn redirect(
             now,
             Tracking::from_query(query),
         );
-        finish_later(env, ctx, captured);
+        event.variant = variant;
+        finish_later(env, ctx, (event, ip));
     }
-    with_headers(
-        302,
-        Vec::new(),
-        &[("location", &location), ("cache-control", NO_STORE)],
-    )
+    let mut headers = vec![("location", location.as_str()), ("cache-control", NO_STORE)];
+    if let Some(cookie) = &cookie {
+        headers.push(("set-cookie", cookie.as_str()));
+    }
+    with_headers(302, Vec::new(), &headers)
 }
 
 /// `/i/{code}`: the pixel, and the impression queued.
@@ -177,6 +196,7 @@ fn capture(
         referrer_host: referrer_host(header(req, "referer").as_deref()),
         user_agent,
         tracking,
+        variant: None,
     };
     (event, ip)
 }

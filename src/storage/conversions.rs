@@ -12,9 +12,10 @@ const INSERT: &str = "INSERT INTO conversions (id, program_id, partner_id, link_
      event, status, order_id, order_key, sale_id, amount_cents, currency, commission_cents, rule_id, \
      monthly_sale_number, customer_id, ts, recorded_at, updated_at, click_ts, country, region, \
      city, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, utm_source, \
-     utm_medium, utm_campaign, utm_term, utm_content, hold_reason, attribution, promo_code) \
+     utm_medium, utm_campaign, utm_term, utm_content, hold_reason, attribution, promo_code, \
+     variant) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 const BY_ID: &str = "SELECT * FROM conversions WHERE id = ?";
 const BY_ORDER: &str =
     "SELECT * FROM conversions WHERE program_id = ? AND event = ? AND order_key = ?";
@@ -80,6 +81,9 @@ pub struct ConversionRow {
     /// The partner's promo code that came with it, as registered.
     #[serde(default)]
     pub promo_code: Option<String>,
+    /// The split-test variant of its click.
+    #[serde(default)]
+    pub variant: Option<String>,
 }
 
 fn attributed_by_click() -> String {
@@ -130,6 +134,7 @@ pub async fn insert(db: &D1Database, c: &ConversionRow) -> Result<bool> {
         (&c.hold_reason).into(),
         c.attribution.as_str().into(),
         (&c.promo_code).into(),
+        (&c.variant).into(),
     ];
     let mut batch = vec![
         super::statement(db, INSERT, &args)?,

@@ -11,6 +11,8 @@ pub enum Arg<'a> {
     Null,
     Text(&'a str),
     Int(i64),
+    /// A statistic (never money).
+    Real(f64),
 }
 
 impl<'a> From<&'a str> for Arg<'a> {
@@ -49,6 +51,12 @@ impl From<u32> for Arg<'_> {
     }
 }
 
+impl From<f64> for Arg<'_> {
+    fn from(value: f64) -> Self {
+        Arg::Real(value)
+    }
+}
+
 impl From<bool> for Arg<'_> {
     fn from(value: bool) -> Self {
         Arg::Int(i64::from(value))
@@ -62,6 +70,7 @@ impl From<&Arg<'_>> for JsValue {
             Arg::Text(text) => JsValue::from_str(text),
             // Exact for every value partnerlens stores (ms timestamps, counts).
             Arg::Int(n) => JsValue::from_f64(*n as f64),
+            Arg::Real(x) => JsValue::from_f64(*x),
         }
     }
 }

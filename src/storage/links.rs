@@ -13,6 +13,7 @@ use worker::{Context, D1Database, Env, KvStore};
 
 use super::{equal_filters, execute, first, page, statement, Page, Result, DB_BINDING, KV_BINDING};
 use crate::domain::cursor::Cursor;
+use crate::domain::experiments::split::{Split, Variant};
 use crate::domain::tracking::link::{Destination, LinkCode, LinkTarget};
 
 const TABLE: &str = "links";
@@ -22,7 +23,9 @@ const INSERT: &str = "INSERT INTO links (id, code, program_id, partner_id, desti
 const SELECT_BY_ID: &str = "SELECT * FROM links WHERE id = ?";
 const UPDATE: &str = "UPDATE links SET destination = ?, status = ?, updated_at = ? WHERE id = ?";
 const ACTIVE_TARGET_BY_CODE: &str = "SELECT l.id, l.program_id, l.partner_id, l.destination, \
-     p.click_id_param FROM links l JOIN programs p ON p.id = l.program_id \
+     p.click_id_param, e.id AS experiment_id, e.variants FROM links l \
+     JOIN programs p ON p.id = l.program_id \
+     LEFT JOIN experiments e ON e.link_id = l.id AND e.status = 'running' \
      WHERE l.code = ? AND l.status = 'active'";
 
 /// How long this isolate trusts what it resolved.
@@ -129,6 +132,9 @@ struct TargetRow {
     partner_id: String,
     destination: String,
     click_id_param: String,
+    experiment_id: Option<String>,
+    /// JSON: the running split test's variants.
+    variants: Option<String>,
 }
 
 /// The active link with `code`, straight from D1.
@@ -136,11 +142,18 @@ async fn target_from_db(db: &D1Database, code: &LinkCode) -> Result<Option<LinkT
     let row: Option<TargetRow> = first(db, ACTIVE_TARGET_BY_CODE, &[code.as_str().into()]).await?;
     Ok(row.and_then(|row| {
         let destination = Destination::parse(&row.destination).ok()?;
+        let split = match (&row.experiment_id, &row.variants) {
+            (Some(id), Some(json)) => serde_json::from_str::<Vec<Variant>>(json)
+                .ok()
+                .and_then(|variants| Split::new(id, &variants, &row.click_id_param)),
+            _ => None,
+        };
         Some(LinkTarget {
             link_id: row.id,
             program_id: row.program_id,
             partner_id: row.partner_id,
             location: destination.location_template(&row.click_id_param),
+            split,
         })
     }))
 }

@@ -8,6 +8,7 @@ pub mod costs;
 pub mod crm;
 mod d1;
 mod error;
+pub mod experiments;
 pub mod flags;
 pub mod forecasts;
 pub mod goals;

@@ -19,9 +19,10 @@ use crate::domain::tracking::user_agent::UserAgentInfo;
 /// stored: an index range probe on `clicks_by_visitor`, whatever the visitor's volume.
 const INSERT_CLICK: &str = "INSERT INTO clicks (id, ts, link_id, partner_id, program_id, country, \
      region, city, colo, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, \
-     utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, is_unique) \
+     utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, \
+     variant, is_unique) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-     ?19, ?20, ?21, ?22, ?23, ?24, ?25, \
+     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?27, \
      CASE WHEN ?25 = 0 AND NOT EXISTS (SELECT 1 FROM clicks WHERE link_id = ?3 \
      AND visitor_hash = ?24 AND is_bot = 0 AND ts >= ?26 AND (ts < ?2 OR (ts = ?2 AND id < ?1))) \
      THEN 1 ELSE 0 END) \
@@ -112,6 +113,7 @@ fn statements_for(
             ]);
             let (day_start, day_end) = utc_day_bounds(e.ts);
             args.push(day_start.into());
+            args.push((&e.variant).into());
             let mut statements = vec![statement(db, INSERT_CLICK, &args)?];
             if !agent.is_bot {
                 statements.push(statement(
@@ -162,6 +164,9 @@ pub struct ClickRow {
     /// Absent on impressions.
     #[serde(default)]
     pub is_unique: Option<i64>,
+    /// The split-test variant of a click (absent on impressions).
+    #[serde(default)]
+    pub variant: Option<String>,
 }
 
 /// Which program, partner or link's events to list.

@@ -20,6 +20,7 @@ vocabulary!(
         Device = "device",
         Source = "source",
         Attribution = "attribution",
+        Variant = "variant",
         Segment = "segment",
         Model = "model",
     }
@@ -51,6 +52,8 @@ pub struct Dims {
     pub source: Option<String>,
     /// How conversions found their partner: `click`, `promo_code` or `customer`.
     pub attribution: Option<String>,
+    /// The split-test variant of clicks and their conversions (`''` outside tests).
+    pub variant: Option<String>,
     pub segment: Option<String>,
     pub model: Option<String>,
 }
@@ -61,7 +64,9 @@ impl Dimension {
         match self {
             Day | Week | Month => DimensionKind::Period,
             Program | Partner | Link => DimensionKind::Entity,
-            Country | Device | Source | Attribution | Segment | Model => DimensionKind::Attribute,
+            Country | Device | Source | Attribution | Variant | Segment | Model => {
+                DimensionKind::Attribute
+            }
         }
     }
 
@@ -83,6 +88,7 @@ impl Dimension {
             Device => &["device"],
             Source => &["source"],
             Attribution => &["attribution"],
+            Variant => &["variant"],
             Segment => &["segment"],
             Model => &["model"],
         }
@@ -99,6 +105,7 @@ impl Dimension {
             Country => Some("country"),
             Device => Some("device"),
             Attribution => Some("attribution"),
+            Variant => Some("variant"),
             Segment => Some("segment"),
             Model => Some("model"),
         }
@@ -110,7 +117,7 @@ impl Dimension {
         use Dimension::*;
         match self {
             Day | Week | Month | Program | Model => true,
-            Partner | Link | Country | Device | Source | Attribution | Segment => false,
+            Partner | Link | Country | Device | Source | Attribution | Variant | Segment => false,
         }
     }
 
@@ -129,6 +136,8 @@ impl Dimension {
             Device => dims.device.as_deref(),
             Source => dims.source.as_deref(),
             Attribution => dims.attribution.as_deref(),
+            // Outside split tests the variant is stored empty.
+            Variant => dims.variant.as_deref().filter(|v| !v.is_empty()),
             Segment => dims.segment.as_deref(),
             Model => dims.model.as_deref(),
         }

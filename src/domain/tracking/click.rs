@@ -84,6 +84,9 @@ pub struct CapturedEvent {
     pub visitor: String,
     #[serde(default)]
     pub tracking: Tracking,
+    /// The split-test variant the visitor was sent to, if the link runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 /// `sha256(daily_salt ‖ ip ‖ user_agent)` as hex: a visitor for one UTC day, from which

@@ -143,6 +143,9 @@ pub struct LinkTarget {
     pub program_id: String,
     pub partner_id: String,
     pub location: LocationTemplate,
+    /// The running split test on this link, if any: its arms replace `location`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<crate::domain::experiments::split::Split>,
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ struct ConversionView {
     /// `click`, `promo_code` or `customer`.
     attribution: String,
     promo_code: Option<String>,
+    variant: Option<String>,
     event: String,
     status: String,
     order_id: Option<String>,
@@ -63,6 +64,7 @@ fn view(row: ConversionRow) -> ConversionView {
         click_id: row.click_id,
         attribution: row.attribution,
         promo_code: row.promo_code,
+        variant: row.variant,
         event: row.event,
         status: row.status,
         order_id: row.order_id,

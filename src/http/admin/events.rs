@@ -47,6 +47,8 @@ struct TrackingView {
     utm_campaign: Option<String>,
     utm_term: Option<String>,
     utm_content: Option<String>,
+    /// The split-test variant the click was sent to.
+    variant: Option<String>,
 }
 
 fn view(kind: EventKind, row: ClickRow) -> EventView {
@@ -61,6 +63,7 @@ fn view(kind: EventKind, row: ClickRow) -> EventView {
         utm_campaign: row.utm_campaign,
         utm_term: row.utm_term,
         utm_content: row.utm_content,
+        variant: row.variant,
     });
     EventView {
         id: row.id,

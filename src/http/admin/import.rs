@@ -91,6 +91,7 @@ async fn captured(
     };
     let agent = classify(&click.user_agent);
     let event = CapturedEvent {
+        variant: None,
         kind: EventKind::Click,
         id: click.id,
         ts: click.ts,

@@ -5,6 +5,7 @@ pub mod bi_keys;
 pub mod conversions;
 pub mod crm;
 pub mod events;
+pub mod experiments;
 pub mod goals;
 pub mod import;
 pub mod insights;

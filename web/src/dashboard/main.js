@@ -15,10 +15,11 @@ import { Funnel } from "./funnel.js";
 import { Conversions } from "./conversions.js";
 import { Payouts } from "./payouts.js";
 import { Setup } from "./setup.js";
+import { Experiments } from "./experiments.js";
 import { Insights } from "./insights.js";
 
 const VIEWS = [
-  ["overview", "Overview"], ["partners", "Partners"], ["insights", "Insights"], ["conversions", "Conversions"],
+  ["overview", "Overview"], ["partners", "Partners"], ["insights", "Insights"], ["experiments", "Experiments"], ["conversions", "Conversions"],
   ["payouts", "Payouts"], ["setup", "Setup"],
 ];
 
@@ -59,6 +60,7 @@ function Dashboard() {
         : view === "partners" ? html`<${Funnel} range=${range} program=${program} />`
         : view === "insights" ? html`<${Insights} program=${program} state=${state}
             partners=${partners.filter((p) => programLinks.some((l) => l.partner_id === p.id))} />`
+        : view === "experiments" ? html`<${Experiments} program=${program} links=${programLinks} />`
         : view === "conversions" ? html`<${Conversions} program=${program} state=${state} partnersById=${partnersById} />`
         : view === "payouts" ? html`<${Payouts} program=${program} partnersById=${partnersById} />`
         : html`<${Setup} program=${program} programs=${programs} partners=${partners} links=${programLinks} refresh=${entities.reload} />`}

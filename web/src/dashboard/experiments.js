@@ -1,0 +1,95 @@
+// Split tests of the program's links: start one, read each variant's numbers against the
+// control with the interval, the p-value and the test that gave it, see whether the
+// sample is big enough (no winner before it is), and stop it, declaring the winner the
+// results name. Stopped tests stay listed as the program's history.
+import { html } from "../shared/html.js";
+import { api, query } from "../shared/api.js";
+import { useLoad } from "../shared/load.js";
+import { Loading, Problem, Empty, Field, SortableTable } from "../shared/ui.js";
+import { Form } from "../shared/form.js";
+import { money, count, percent, dateTime } from "../shared/format.js";
+
+const VERDICT = {
+  collecting_data: "Collecting data: no winner until every variant has the clicks the test needs.",
+  sample_ratio_mismatch: "The split does not match its weights: something is sending visitors unevenly. Trust no result until it is fixed.",
+  no_difference: "Enough clicks, and no variant differs from the control beyond chance.",
+  treatment_better: "A variant beats the control.",
+  control_better: "The control beats every variant.",
+};
+
+const signed = (value, digits = 2) => (value === null || value === undefined ? "—" : `${value > 0 ? "+" : ""}${(value * 100).toFixed(digits)} pp`);
+const pValue = (p) => (p === null || p === undefined ? "—" : p < 0.0001 ? "< 0.0001" : p.toFixed(4));
+
+function Results({ experiment, currency, refresh }) {
+  const { data, error, reload } = useLoad(() => api(`/api/v1/experiments/${experiment.id}/results`), [experiment.id, experiment.status]);
+  if (error) return html`<${Problem} error=${error} retry=${reload} />`;
+  if (!data) return html`<${Loading} what="Loading results" />`;
+  const stop = async (winner) => {
+    await api(`/api/v1/experiments/${experiment.id}/stop`, { method: "POST", body: winner ? { winner } : {} });
+    refresh();
+  };
+  const size = data.sample_size;
+  return html`<div class="experiment-results">
+    <p data-testid="experiment-verdict"><strong>${VERDICT[data.verdict]}</strong>
+      ${data.winner && html` Winner: <strong>${data.winner}</strong>.`}
+      ${size.needed_per_variant === null ? " The control has no sale yet, so the size it needs is unknown."
+        : ` Each variant needs ${count(size.needed_per_variant)} clicks to detect a ${percent(experiment.minimum_detectable_effect, 0)} change
+          (the smallest has ${count(size.smallest_variant)}).`}
+      ${data.sample_ratio.mismatch ? "" : ` Split check p = ${pValue(data.sample_ratio.p_value)}.`}</p>
+    <${SortableTable} rowKey=${(v) => v.name} rows=${data.variants} columns=${[
+      { key: "name", label: "Variant" },
+      { key: "weight", label: "Weight", numeric: true },
+      { key: "clicks", label: "Clicks", numeric: true, render: (v) => count(v.clicks) },
+      { key: "conversions", label: "Buying clicks", numeric: true, render: (v) => count(v.conversions) },
+      { key: "conversion_rate", label: "CR", numeric: true, render: (v) => percent(v.conversion_rate) },
+      { key: "cr_difference", label: "CR vs control (interval)", render: (v) => v.vs_control?.conversion_rate
+        ? `${signed(v.vs_control.conversion_rate.difference)} (${signed(v.vs_control.conversion_rate.ci_low)} to ${signed(v.vs_control.conversion_rate.ci_high)}), p ${pValue(v.vs_control.conversion_rate.p_value)} ${v.vs_control.conversion_rate.test === "fisher_exact" ? "exact" : "z"}`
+        : "—" },
+      { key: "revenue", label: "Revenue", numeric: true, render: (v) => money(v.revenue, currency) },
+      { key: "revenue_per_click", label: "Revenue / click", numeric: true, render: (v) => money(v.revenue_per_click, currency) },
+      { key: "rpc_difference", label: "Revenue / click vs control", render: (v) => v.vs_control?.revenue_per_click
+        ? `p ${pValue(v.vs_control.revenue_per_click.p_value)} (Welch), ${pValue(v.vs_control.revenue_per_click.rank_p_value)} (rank)` : "—" },
+      { key: "commission", label: "Commission", numeric: true, render: (v) => money(v.commission, currency) },
+      { key: "profit", label: "Profit", numeric: true, render: (v) => money(v.profit, currency) },
+    ]} />
+    ${experiment.status === "running" && html`<p class="actions">
+      ${data.winner && html`<button class="primary" onClick=${() => stop(data.winner)}>Stop and send every visitor to ${data.winner}</button> `}
+      <button onClick=${() => stop(null)}>Stop the test</button></p>`}
+  </div>`;
+}
+
+export function Experiments({ program, links }) {
+  const { data, error, reload } = useLoad(() => api(`/api/v1/experiments?${query({ program_id: program.id, limit: 100 })}`), [program.id]);
+  if (error) return html`<${Problem} error=${error} retry=${reload} />`;
+  if (!data) return html`<${Loading} what="Loading experiments" />`;
+  const code = Object.fromEntries(links.map((l) => [l.id, l.code]));
+  const experiments = [...data.data].reverse();
+  return html`<div class="experiments">
+    <${Form} title="Start split test" done=${(e) => html`<strong>${e.name}</strong> is running: visitors of the link are split from now on.`}
+      submit=${async (f) => {
+        const result = await api("/api/v1/experiments", { method: "POST", body: {
+          kind: "link_split", link_id: f.link_id, ...(f.name ? { name: f.name } : {}),
+          minimum_detectable_effect: Number(f.mde) / 100,
+          variants: [
+            { name: "control", destination: links.find((l) => l.id === f.link_id)?.destination ?? "", weight: 1 },
+            { name: f.variant_name || "variant-b", destination: f.destination, weight: Number(f.weight || 1) },
+          ],
+        } });
+        reload();
+        return result;
+      }}>
+      <${Field} label="Link"><select name="link_id" required>${links.map((l) => html`<option value=${l.id}>${l.code}</option>`)}</select></${Field}>
+      <${Field} label="Name"><input name="name" maxlength="200" placeholder="New landing page" /></${Field}>
+      <${Field} label="Variant name" hint="a-z, 0-9, _ and -"><input name="variant_name" pattern="[a-z0-9_-]{1,32}" placeholder="variant-b" /></${Field}>
+      <${Field} label="Variant destination"><input name="destination" type="url" required placeholder="https://shop.example/landing-b" /></${Field}>
+      <${Field} label="Variant weight" hint="the control has 1"><input name="weight" type="number" min="1" max="1000" value="1" /></${Field}>
+      <${Field} label="Smallest change worth detecting, %"><input name="mde" type="number" min="1" max="1000" value="20" /></${Field}>
+    </${Form}>
+    ${experiments.length === 0 ? html`<${Empty}>No split test yet. Start one to compare a new destination with the link's own.</${Empty}>`
+      : experiments.map((e) => html`<section class="panel" aria-label=${e.name}>
+        <h2>${e.name} <span class="muted small">on ${code[e.link_id] ?? e.link_id} · ${e.status}${e.winner ? `, winner ${e.winner}` : ""}
+          · since ${dateTime(e.created_at)}${e.stopped_at ? ` until ${dateTime(e.stopped_at)}` : ""}</span></h2>
+        <${Results} experiment=${e} currency=${program.currency} refresh=${reload} />
+      </section>`)}
+  </div>`;
+}
