@@ -48,12 +48,13 @@ function toMs(text) {
   return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
 }
 
-function wrk(url, seconds) {
+function wrk(url, seconds, headers = []) {
   const out = execFileSync(
     "wrk",
     [
       `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency",
       "-H", `User-Agent: ${UA}`, "-H", "CF-Connecting-IP: 198.51.100.1",
+      ...headers.flatMap((h) => ["-H", h]),
       url,
     ],
     { encoding: "utf8" },
@@ -135,6 +136,15 @@ try {
   const bare = await rustRuntime(undefined, { withAssets: false });
   runtimes.push(bare.mf);
   targets.push({ key: "f", name: "partnerlens redirect, no assets", url: new URL("/r/bench-7?sub1=bench", bare.url).href, db: bare.db });
+  // The same build where every link runs a split test: what choosing a visitor's arm
+  // (and setting its cookie, as for a first visit: wrk sends none) costs.
+  const split = await rustRuntime(undefined, { split: true });
+  runtimes.push(split.mf);
+  targets.push({ key: "g", name: "partnerlens redirect, split test", url: new URL("/r/bench-7?sub1=bench", split.url).href, db: split.db });
+  // … its link without a split test, in the same runtime: the fair comparison for (g);
+  targets.push({ key: "i", name: "same runtime, link without test", url: new URL("/r/bench-8?sub1=bench", split.url).href });
+  // … and for a returning visitor, whose cookie names its arm (no cookie to set).
+  targets.push({ key: "h", name: "split test, returning visitor", url: new URL("/r/bench-7?sub1=bench", split.url).href, headers: ["Cookie: pl_vid=0123456789abcdef"] });
   // BENCH_BASELINE=<a build/ directory of an earlier commit>: its redirect as (e), so a
   // change is compared with what it replaces in the same run.
   if (process.env.BENCH_BASELINE) {
@@ -143,12 +153,12 @@ try {
     targets.push({ key: "e", name: "partnerlens redirect (baseline)", url: new URL("/r/bench-7?sub1=bench", baseline.url).href, db: baseline.db });
   }
   for (const t of targets) {
-    wrk(t.url, 2); // warm-up: caches filled, JIT warm; its clicks are counted below
+    wrk(t.url, 2, t.headers); // warm-up: caches filled, JIT warm; its clicks are counted below
     t.results = [];
   }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
-      const result = wrk(t.url, SECONDS);
+      const result = wrk(t.url, SECONDS, t.headers);
       t.results.push(result);
       console.error(`round ${round} ${t.key}: ${result.rps.toFixed(0)} req/s`);
     }
@@ -173,7 +183,8 @@ try {
   console.log("");
   console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}` +
     (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : "") +
-    `   f/a = ${ratio("f", "a")} (without the assets router against with it)`);
+    `   f/a = ${ratio("f", "a")} (without the assets router against with it)` +
+    `   g/i = ${ratio("g", "i")} (a link running a split test against one that does not, same runtime; h/i = ${ratio("h", "i")} for a returning visitor)`);
   console.log("");
   // wrk stops with requests in flight that it never counts, so clicks versus redirects is
   // checked on an exact load: LOSS_CHECK requests, 16 at a time, every answer counted.

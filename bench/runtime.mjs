@@ -38,7 +38,7 @@ export async function migrate(mf, sqlTexts) {
  * Workers Static Assets as `wrangler.toml` configures them when its checkout has a
  * built `public/` (the Worker runs first), so the redirect is measured as deployed.
  */
-export async function rustRuntime(build = join(root, "build"), { withAssets = true } = {}) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false } = {}) {
   const pub = join(build, "..", "public");
   const assets = withAssets && existsSync(pub)
     ? {
@@ -85,10 +85,20 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
   const program = await admin("/api/v1/programs", { name: "Bench", currency: "EUR", model: "sales" });
   const partner = await admin("/api/v1/partners", { name: "Bench partner" });
   for (let i = 0; i < 100; i++) {
-    await admin("/api/v1/links", {
+    const link = await admin("/api/v1/links", {
       program_id: program.id, partner_id: partner.id,
       destination: `https://shop.example/landing?item=${i}`, code: `bench-${i}`,
     });
+    // split: every link but bench-8 runs a two-way split test (the redirect picks each
+    // visitor's arm); bench-8 is the same runtime's link without one.
+    if (split && i !== 8) {
+      await admin("/api/v1/experiments", {
+        kind: "link_split", link_id: link.id, variants: [
+          { name: "control", destination: `https://shop.example/landing?item=${i}`, weight: 1 },
+          { name: "b", destination: `https://shop.example/landing-b?item=${i}`, weight: 1 },
+        ],
+      });
+    }
   }
   return { mf, url, db, program };
 }

@@ -43,9 +43,10 @@ pub async fn redirect(
         return not_found_page();
     };
     let click_id = new_click_id();
-    // A split test sends each visitor to its own arm, the same one on every visit.
-    let (location, variant, cookie) = match &target.split {
-        None => (target.location.location(&click_id), None, None),
+    // A split test sends each visitor to its own arm, the same one on every visit. The
+    // address and browser it reads are handed on to the click rather than read again.
+    let (location, variant, cookie, seen) = match &target.split {
+        None => (target.location.location(&click_id), None, None, None),
         Some(split) => {
             let ip = header(req, "cf-connecting-ip").unwrap_or_default();
             let agent = header(req, "user-agent").unwrap_or_default();
@@ -54,11 +55,8 @@ pub async fn redirect(
             let cookie = fresh.then(|| {
                 format!("{VISITOR_COOKIE}={key}; Max-Age=31536000; Path=/r/; HttpOnly; Secure; SameSite=Lax")
             });
-            (
-                arm.location.location(&click_id),
-                Some(arm.name.clone()),
-                cookie,
-            )
+            let location = arm.location.location(&click_id);
+            (location, Some(arm.name.clone()), cookie, Some((ip, agent)))
         }
     };
     if record && !prefetch(req) {
@@ -69,6 +67,7 @@ pub async fn redirect(
             click_id,
             now,
             Tracking::from_query(query),
+            seen,
         );
         event.variant = variant;
         finish_later(env, ctx, (event, ip));
@@ -94,6 +93,7 @@ pub async fn pixel(req: &Request, env: &Env, ctx: &Context, code: &str, record: 
                 new_click_id(),
                 now,
                 Tracking::default(),
+                None,
             );
             finish_later(env, ctx, captured);
             200
@@ -167,9 +167,10 @@ fn prefetch(req: &Request) -> bool {
     )
 }
 
-/// Reads what the event needs from the request, then finishes it after the response:
-/// the daily salt (memory, KV, or on a cold day D1), the visitor hash, the queue send. The
-/// raw IP lives only in this task's memory and never reaches the queue or storage.
+/// Reads what the event needs from the request (the address and user agent unless `seen`
+/// already holds them), then finishes it after the response: the daily salt (memory, KV,
+/// or on a cold day D1), the visitor hash, the queue send. The raw IP lives only in this
+/// task's memory and never reaches the queue or storage.
 fn capture(
     req: &Request,
     target: &LinkTarget,
@@ -177,9 +178,14 @@ fn capture(
     id: String,
     now: i64,
     tracking: Tracking,
+    seen: Option<(String, String)>,
 ) -> (CapturedEvent, String) {
-    let user_agent = header(req, "user-agent").unwrap_or_default();
-    let ip = header(req, "cf-connecting-ip").unwrap_or_default();
+    let (ip, user_agent) = seen.unwrap_or_else(|| {
+        (
+            header(req, "cf-connecting-ip").unwrap_or_default(),
+            header(req, "user-agent").unwrap_or_default(),
+        )
+    });
     let cf = req.cf();
     let event = CapturedEvent {
         kind,
