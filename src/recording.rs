@@ -11,6 +11,7 @@ use crate::domain::conversions::attribution::{check_refund, check_window};
 use crate::domain::conversions::commission::{commission, refund_commission, Earning};
 use crate::domain::conversions::promo_code::{self, code_wins, Attribution};
 use crate::domain::conversions::{ConversionEvent, ConversionStatus, Postback};
+use crate::domain::experiments::commission::{ExperimentRule, TREATMENT};
 use crate::domain::ids::new_id;
 use crate::domain::money::{from_cents, round_cents, to_cents};
 use crate::domain::partners::Segment;
@@ -20,7 +21,7 @@ use crate::storage::conversions::{self, ConversionRow};
 use crate::storage::programs::ProgramRow;
 use crate::storage::promo_codes::{self, PromoCodeRow};
 use crate::storage::tracking::{self, ClickRow};
-use crate::storage::{flags, partners, rules, StorageError};
+use crate::storage::{experiments, flags, partners, rules, StorageError};
 
 /// `hold_reason` of a conversion held because its partner was flagged.
 pub const HOLD_FLAGGED: &str = "flagged";
@@ -361,7 +362,18 @@ async fn conversion(
     } else {
         0
     };
-    let rules = rules::active_of_program(db, &program.id).await?;
+    let mut rules = rules::active_of_program(db, &program.id).await?;
+    // A partner in a running commission experiment: the treatment earns by its rule, and
+    // either arm's conversions carry the arm.
+    let arm = experiments::arm_of(db, &program.id, &base.partner_id, ts).await?;
+    if let Some(arm) = arm.as_ref().filter(|arm| arm.arm == TREATMENT) {
+        let stored: ExperimentRule = serde_json::from_str(arm.rule.as_deref().unwrap_or(""))
+            .map_err(|e| StorageError::corrupt("experiment's rule", e))?;
+        let rule = stored
+            .for_partner(&arm.experiment_id, &base.partner_id, arm.created_at)
+            .map_err(|e| StorageError::corrupt("experiment's rule", e.message))?;
+        rules.push(rule);
+    }
     let earning = Earning {
         event: p.event,
         amount,
@@ -390,6 +402,7 @@ async fn conversion(
         ts,
         recorded_at: now,
         updated_at: now,
+        variant: arm.map(|arm| arm.arm).or(base.variant.clone()),
         ..base
     })
 }

@@ -194,6 +194,7 @@ pub static ROUTES: &[Route] = &[
     api!(Post "/experiments", ADMIN, |c, _| admin::experiments::create(c)),
     api!(Get "/experiments/{id}", ADMIN, |c, p| admin::experiments::get(c, p.first())),
     api!(Get "/experiments/{id}/results", ADMIN, |c, p| admin::experiments::results(c, p.first())),
+    api!(Get "/experiments/{id}/partners", ADMIN, |c, p| admin::experiments::partners(c, p.first())),
     api!(Post "/experiments/{id}/stop", ADMIN, |c, p| admin::experiments::stop(c, p.first())),
     api!(Get "/promo-codes", OWN_ROWS, |c, _| admin::promo_codes::list(c)),
     api!(Post "/promo-codes", ADMIN, |c, _| admin::promo_codes::create(c)),

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement};
 
 use super::{equal_filters, execute, first, page, statement, Page, Result};
 use crate::domain::conversions::commission::{Rule, RuleKind};
@@ -51,9 +51,10 @@ impl RuleRow {
     }
 }
 
-pub async fn insert(db: &D1Database, r: &RuleRow) -> Result<()> {
+/// The statement that inserts `r` (for a batch with other writes).
+pub fn insert_statement(db: &D1Database, r: &RuleRow) -> Result<D1PreparedStatement> {
     let value = r.value.to_string();
-    execute(
+    statement(
         db,
         INSERT,
         &[
@@ -70,8 +71,11 @@ pub async fn insert(db: &D1Database, r: &RuleRow) -> Result<()> {
             r.updated_at.into(),
         ],
     )
-    .await
-    .map(drop)
+}
+
+pub async fn insert(db: &D1Database, r: &RuleRow) -> Result<()> {
+    insert_statement(db, r)?.run().await?;
+    Ok(())
 }
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<RuleRow>> {

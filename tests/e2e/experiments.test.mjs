@@ -31,7 +31,7 @@ test("split tests are refused with a reason when their input is bad, and nothing
     [{ kind: "link_split", link_id: link.id, variants: [VARIANTS[0], { ...VARIANTS[1], weight: 0 }] }, 422, "invalid_variants", "variants"],
     [{ kind: "link_split", link_id: "lnk_nope", variants: VARIANTS }, 422, "unknown_reference", "link_id"],
     [{ kind: "link_split", link_id: link.id, variants: VARIANTS, alpha: 0.5 }, 422, "invalid_value", "alpha"],
-    [{ kind: "commission", link_id: link.id, variants: VARIANTS }, 422, "unsupported_kind", "kind"],
+    [{ kind: "holdout", link_id: link.id, variants: VARIANTS }, 422, "invalid_value", "kind"],
   ]) {
     const refused = await api("POST", "/api/v1/experiments", body);
     assert.equal(refused.status, status, `${JSON.stringify(body)}: ${refused.text}`);

@@ -100,6 +100,21 @@ class Fixtures:
             },
         )["id"]
 
+        # A program of forty partners for commission experiments (one runs at a time).
+        self.experiment_program_id = self.create(
+            "programs", {"name": "schemathesis experiments", "currency": "EUR", "model": "sales"}
+        )["id"]
+        for i in range(40):
+            partner = self.create("partners", {"name": f"schemathesis experiment partner {i}"})
+            self.create(
+                "links",
+                {
+                    "program_id": self.experiment_program_id,
+                    "partner_id": partner["id"],
+                    "destination": "https://shop.example/",
+                },
+            )
+
     def create(self, path, body):
         response = self.api.post(f"{self.base_url}/api/v1/{path}", json=body, timeout=30)
         response.raise_for_status()
@@ -204,11 +219,17 @@ REFERENCES = {
 
 def consistent_experiment(case, found):
     """A split test names the fixture link, and its variants' names differ (the schema
-    cannot say so; two alike are `422 invalid_variants`)."""
+    cannot say so; two alike are `422 invalid_variants`). A commission experiment names
+    the fixture program with forty partners (so any share leaves two in each arm), and
+    ends in the future."""
     body = case.body
     if not isinstance(body, dict):
         return
     refer(body, "link_id", found.experiment_link_id)
+    refer(body, "program_id", found.experiment_program_id)
+    if isinstance(body.get("ends_at"), str):
+        end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7)
+        body["ends_at"] = end.strftime("%Y-%m-%dT%H:%M:%SZ")
     variants = body.get("variants")
     if isinstance(variants, list):
         for i, variant in enumerate(variants):

@@ -36,7 +36,8 @@ pub struct RateDifference {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MoneyDifference {
-    /// Revenue per click, treatment minus control, in the program's currency.
+    /// Money per unit (per click in a split test, per partner in a commission
+    /// experiment), treatment minus control, in the program's currency.
     pub difference: f64,
     pub ci_low: f64,
     pub ci_high: f64,

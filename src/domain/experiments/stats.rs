@@ -308,6 +308,24 @@ pub fn sample_size_per_arm(
     Some((numerator.powi(2) / (p2 - p1).powi(2)).ceil() as u64)
 }
 
+/// Units each arm needs for a two-sided Welch test at `alpha` to detect the mean moving
+/// from `mean` by `relative_effect` with probability `power`, when units spread with
+/// standard deviation `sd`: `2 (z₁₋α/₂ + z_power)² sd² / (relative_effect × mean)²`.
+pub fn sample_size_for_means(
+    mean: f64,
+    sd: f64,
+    relative_effect: f64,
+    alpha: f64,
+    power: f64,
+) -> Option<u64> {
+    let effect = relative_effect * mean;
+    if !(effect.is_finite() && sd.is_finite()) || effect == 0.0 {
+        return None;
+    }
+    let z = z_two_sided(alpha) + standard_normal().inverse_cdf(power);
+    Some((2.0 * z * z * sd * sd / (effect * effect)).ceil() as u64)
+}
+
 /// What the results allow one to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -316,6 +334,9 @@ pub enum Verdict {
     /// Fewer units than the minimum detectable effect needs: no winner yet, whatever the
     /// p-value says (looking early inflates false positives).
     CollectingData,
+    /// A fixed-period test ended with fewer units than the minimum detectable effect
+    /// needs: no winner, whatever the p-value says.
+    Underpowered,
     /// Enough units and no significant difference.
     NoDifference,
     TreatmentBetter,
@@ -327,6 +348,7 @@ impl Verdict {
         match self {
             Self::SampleRatioMismatch => "sample_ratio_mismatch",
             Self::CollectingData => "collecting_data",
+            Self::Underpowered => "underpowered",
             Self::NoDifference => "no_difference",
             Self::TreatmentBetter => "treatment_better",
             Self::ControlBetter => "control_better",
@@ -367,6 +389,15 @@ mod tests {
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
         (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn the_sample_size_for_means_matches_the_textbook_formula() {
+        // sd 10, difference 5 (a 50 % change of a mean of 10), alpha 0.05, power 0.8:
+        // 2 × (1.959964 + 0.841621)² × 100 / 25 = 62.79 → 63.
+        assert_eq!(sample_size_for_means(10.0, 10.0, 0.5, 0.05, 0.8), Some(63));
+        assert_eq!(sample_size_for_means(0.0, 10.0, 0.5, 0.05, 0.8), None);
+        assert_eq!(sample_size_for_means(10.0, 0.0, 0.5, 0.05, 0.8), Some(0));
     }
 
     #[test]
