@@ -432,6 +432,7 @@ fn from_click(click: ClickRow) -> ConversionRow {
         utm_term: click.utm_term,
         utm_content: click.utm_content,
         variant: click.variant,
+        material_id: click.material_id,
         attribution: Attribution::Click.as_str().to_owned(),
         ..ConversionRow::default()
     }

@@ -112,6 +112,7 @@ pub fn click_line(line: &str) -> Result<ImportedClick, Invalid> {
         utm_campaign: short(raw.utm_campaign),
         utm_term: short(raw.utm_term),
         utm_content: short(raw.utm_content),
+        material: None,
     };
     Ok(ImportedClick {
         id: raw.id,

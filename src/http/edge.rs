@@ -79,8 +79,15 @@ pub async fn redirect(
     with_headers(302, Vec::new(), &headers)
 }
 
-/// `/i/{code}`: the pixel, and the impression queued.
-pub async fn pixel(req: &Request, env: &Env, ctx: &Context, code: &str, record: bool) -> Response {
+/// `/i/{code}`: the pixel, and the impression queued (with the material `m=` names).
+pub async fn pixel(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    code: &str,
+    query: &str,
+    record: bool,
+) -> Response {
     let now = Date::now().as_millis() as i64;
     let target = target(env, ctx, code, now).await;
     let status = match (&target, record) {
@@ -92,7 +99,10 @@ pub async fn pixel(req: &Request, env: &Env, ctx: &Context, code: &str, record: 
                 EventKind::Impression,
                 new_click_id(),
                 now,
-                Tracking::default(),
+                Tracking {
+                    material: Tracking::from_query(query).material,
+                    ..Tracking::default()
+                },
                 None,
             );
             finish_later(env, ctx, captured);

@@ -146,10 +146,10 @@ pub static ROUTES: &[Route] = &[
         Ok(edge::redirect(inc.req, inc.env, inc.ctx, p.first(), inc.query, false).await)
     }),
     public!(Get "/i/{code}", |inc, p| async move {
-        Ok(edge::pixel(inc.req, inc.env, inc.ctx, p.first(), true).await)
+        Ok(edge::pixel(inc.req, inc.env, inc.ctx, p.first(), inc.query, true).await)
     }),
     public!(Head "/i/{code}", |inc, p| async move {
-        Ok(edge::pixel(inc.req, inc.env, inc.ctx, p.first(), false).await)
+        Ok(edge::pixel(inc.req, inc.env, inc.ctx, p.first(), inc.query, false).await)
     }),
     public!(Get "/postback", |inc, _| postback::handle(inc.req, inc.env, inc.query)),
     public!(Post "/postback", |inc, _| postback::handle(inc.req, inc.env, inc.query)),
@@ -196,6 +196,10 @@ pub static ROUTES: &[Route] = &[
     api!(Get "/experiments/{id}/results", ADMIN, |c, p| admin::experiments::results(c, p.first())),
     api!(Get "/experiments/{id}/partners", ADMIN, |c, p| admin::experiments::partners(c, p.first())),
     api!(Post "/experiments/{id}/stop", ADMIN, |c, p| admin::experiments::stop(c, p.first())),
+    api!(Get "/materials", OWN_ROWS, |c, _| admin::materials::list(c)),
+    api!(Post "/materials", ADMIN, |c, _| admin::materials::create(c)),
+    api!(Get "/materials/{id}", ADMIN, |c, p| admin::materials::get(c, p.first())),
+    api!(Delete "/materials/{id}", ADMIN, |c, p| admin::materials::archive(c, p.first())),
     api!(Get "/promo-codes", OWN_ROWS, |c, _| admin::promo_codes::list(c)),
     api!(Post "/promo-codes", ADMIN, |c, _| admin::promo_codes::create(c)),
     api!(Get "/promo-codes/{id}", ADMIN, |c, p| admin::promo_codes::get(c, p.first())),

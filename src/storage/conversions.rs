@@ -13,9 +13,9 @@ const INSERT: &str = "INSERT INTO conversions (id, program_id, partner_id, link_
      monthly_sale_number, customer_id, ts, recorded_at, updated_at, click_ts, country, region, \
      city, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, utm_source, \
      utm_medium, utm_campaign, utm_term, utm_content, hold_reason, attribution, promo_code, \
-     variant) \
+     variant, material_id) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 const BY_ID: &str = "SELECT * FROM conversions WHERE id = ?";
 const BY_ORDER: &str =
     "SELECT * FROM conversions WHERE program_id = ? AND event = ? AND order_key = ?";
@@ -84,6 +84,9 @@ pub struct ConversionRow {
     /// The split-test variant of its click.
     #[serde(default)]
     pub variant: Option<String>,
+    /// The partner material of its click.
+    #[serde(default)]
+    pub material_id: Option<String>,
 }
 
 fn attributed_by_click() -> String {
@@ -135,6 +138,7 @@ pub async fn insert(db: &D1Database, c: &ConversionRow) -> Result<bool> {
         c.attribution.as_str().into(),
         (&c.promo_code).into(),
         (&c.variant).into(),
+        (&c.material_id).into(),
     ];
     let mut batch = vec![
         super::statement(db, INSERT, &args)?,

@@ -9,7 +9,7 @@ use super::rules::{self, RuleRow};
 use super::{equal_filters, execute, first, page, statement, Arg, Page, Result};
 use crate::domain::cursor::Cursor;
 use crate::domain::experiments::commission::{Candidate, Member, Outcome};
-use crate::domain::experiments::results::ConvertedClick;
+use crate::domain::experiments::results::{ConvertedVisitor, Traffic};
 
 const INSERT: &str = "INSERT INTO experiments (id, kind, name, program_id, link_id, variants, \
      alpha, minimum_detectable_effect, status, created_at, rule, treatment_share, ends_at) \
@@ -287,13 +287,15 @@ pub async fn list(
     page(db, "experiments", "created_at", &filters, after, limit).await
 }
 
-/// Human clicks of a link in `[from, to)`, by variant.
-const CLICKS: &str = "SELECT variant, count(*) AS clicks FROM clicks \
+/// Human clicks of a link in `[from, to)`, by variant, and its visitors: one per visitor
+/// hash and UTC day (the unit `is_unique` counts).
+const CLICKS: &str = "SELECT variant, count(*) AS clicks, \
+     count(DISTINCT visitor_hash || ':' || (ts / 86400000)) AS visitors FROM clicks \
      WHERE link_id = ?1 AND variant IS NOT NULL AND is_bot = 0 AND ts >= ?2 AND ts < ?3 \
      GROUP BY variant";
-/// Those clicks that converted: counted sales and their money (a refund carries its sale's
-/// click id, so refunds are subtracted).
-const CONVERTED: &str = "SELECT k.variant, k.id, \
+/// The visitors whose clicks converted: counted sales and their money (a refund carries its
+/// sale's click id, so refunds are subtracted).
+const CONVERTED: &str = "SELECT k.variant, \
      sum(c.event = 'sale') AS sales, \
      sum(CASE c.event WHEN 'sale' THEN c.amount_cents WHEN 'refund' THEN -c.amount_cents ELSE 0 END) \
        AS revenue_cents, \
@@ -301,12 +303,13 @@ const CONVERTED: &str = "SELECT k.variant, k.id, \
      FROM clicks k JOIN conversions c ON c.click_id = k.id \
      WHERE k.link_id = ?1 AND k.variant IS NOT NULL AND k.is_bot = 0 AND k.ts >= ?2 AND k.ts < ?3 \
        AND c.status != 'rejected' AND c.event IN ('sale', 'refund') \
-     GROUP BY k.variant, k.id";
+     GROUP BY k.variant, k.visitor_hash, k.ts / 86400000";
 
 #[derive(Deserialize)]
 struct ClicksRow {
     variant: String,
     clicks: i64,
+    visitors: i64,
 }
 
 #[derive(Deserialize)]
@@ -317,20 +320,24 @@ struct ConvertedRow {
     commission_cents: i64,
 }
 
-/// The clicks by variant and the converted clicks of `link_id` in `[from, to)`.
+/// The traffic by variant and the converted visitors of `link_id` in `[from, to)`.
 pub async fn outcomes(
     db: &D1Database,
     link_id: &str,
     from: i64,
     to: i64,
-) -> Result<(Vec<(String, u64)>, Vec<ConvertedClick>)> {
+) -> Result<(Vec<Traffic>, Vec<ConvertedVisitor>)> {
     let args: [Arg<'_>; 3] = [link_id.into(), from.into(), to.into()];
     let clicks = statement(db, CLICKS, &args)?
         .all()
         .await?
         .results::<ClicksRow>()?
         .into_iter()
-        .map(|r| (r.variant, r.clicks.max(0) as u64))
+        .map(|r| Traffic {
+            variant: r.variant,
+            clicks: r.clicks.max(0) as u64,
+            visitors: r.visitors.max(0) as u64,
+        })
         .collect();
     let converted = statement(db, CONVERTED, &args)?
         .all()
@@ -338,7 +345,7 @@ pub async fn outcomes(
         .results::<ConvertedRow>()?
         .into_iter()
         .filter(|r| r.sales > 0)
-        .map(|r| ConvertedClick {
+        .map(|r| ConvertedVisitor {
             variant: r.variant,
             sales: r.sales as u64,
             revenue_cents: r.revenue_cents,

@@ -14,6 +14,7 @@ pub mod forecasts;
 pub mod goals;
 pub mod journey;
 pub mod links;
+pub mod materials;
 pub mod outbound;
 pub mod partners;
 pub mod payouts;

@@ -26,6 +26,7 @@ impl Dimension {
                 "pt.status AS partner_status",
             ],
             Link => &["r.link_id", "l.code AS link_code"],
+            Material => &["r.material_id", "m.name AS material_name"],
             Country => &["r.country"],
             Device => &["r.device"],
             Source => &["r.source"],
@@ -70,7 +71,8 @@ pub struct RollupRow {
 }
 
 const JOINS: &str = "LEFT JOIN programs pg ON pg.id = r.program_id \
-     LEFT JOIN partners pt ON pt.id = r.partner_id LEFT JOIN links l ON l.id = r.link_id";
+     LEFT JOIN partners pt ON pt.id = r.partner_id LEFT JOIN links l ON l.id = r.link_id \
+     LEFT JOIN materials m ON m.id = r.material_id";
 
 fn filters_sql(filters: &[Filter], args: &mut Vec<JsValue>) -> String {
     let mut sql = String::new();
@@ -157,14 +159,16 @@ pub async fn new_customers(
            GROUP BY program_id, customer_id HAVING min(ts) >= ? AND min(ts) < ?), \
          r AS (SELECT c.ts, c.program_id, c.partner_id, c.link_id, c.customer_id, \
            coalesce(c.country, '') AS country, coalesce(c.device, 'other') AS device, \
-           {source} AS source, c.attribution, coalesce(c.variant, '') AS variant FROM firsts f \
+           {source} AS source, c.attribution, coalesce(c.variant, '') AS variant, \
+           coalesce(c.material_id, '') AS material_id FROM firsts f \
            JOIN conversions c ON c.id = (SELECT y.id FROM conversions y \
              WHERE y.program_id = f.program_id AND y.customer_id = f.customer_id \
              AND y.event = 'sale' AND y.status != 'rejected' AND y.ts = f.first_ts \
              ORDER BY y.id LIMIT 1)) \
          SELECT r.ts, r.program_id, pg.name AS program_name, r.partner_id, pt.name AS partner_name, \
            r.link_id, l.code AS link_code, r.country, r.device, r.source, r.attribution, \
-           r.variant, pt.segment, pg.model, (SELECT coalesce(sum(CASE x.event WHEN 'sale' THEN x.amount_cents \
+           r.variant, r.material_id, m.name AS material_name, pt.segment, pg.model, \
+           (SELECT coalesce(sum(CASE x.event WHEN 'sale' THEN x.amount_cents \
              WHEN 'refund' THEN -x.amount_cents ELSE 0 END), 0) FROM conversions x \
              WHERE x.program_id = r.program_id AND x.customer_id = r.customer_id \
              AND x.status != 'rejected') AS lifetime_revenue_cents \
@@ -244,6 +248,7 @@ pub async fn lead_responses(
         "WITH r AS (SELECT c.ts, c.program_id, c.partner_id, c.link_id, \
            coalesce(c.country, '') AS country, coalesce(c.device, 'other') AS device, \
            {source} AS source, c.attribution, coalesce(c.variant, '') AS variant, \
+           coalesce(c.material_id, '') AS material_id, \
            (SELECT min(t) FROM (SELECT min(n.ts) AS t FROM conversions n \
                WHERE n.click_id = c.click_id AND n.event IN ('qualified', 'sale') AND n.ts > c.ts \
              UNION ALL SELECT c.updated_at WHERE c.status = 'rejected')) AS response_ts \
@@ -251,7 +256,8 @@ pub async fn lead_responses(
            AND c.ts >= ? AND c.ts < ?) \
          SELECT r.ts, r.program_id, pg.name AS program_name, r.partner_id, pt.name AS partner_name, \
            r.link_id, l.code AS link_code, r.country, r.device, r.source, r.attribution, \
-           r.variant, pt.segment, pg.model, r.response_ts - r.ts AS response_ms \
+           r.variant, r.material_id, m.name AS material_name, pt.segment, pg.model, \
+           r.response_ts - r.ts AS response_ms \
          FROM r {JOINS} WHERE r.response_ts IS NOT NULL{where_filters}",
         source = super::conversion_source_sql!(),
     );

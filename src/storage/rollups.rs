@@ -30,35 +30,37 @@ const UNMARK: &str = "DELETE FROM rollup_dirty_days WHERE day = ? AND marked_at 
 /// conversions; `?3`/`?4` are the same range in milliseconds.
 const BUILD_HOURS: &str = concat!(
     "INSERT INTO rollup_hourly (hour, program_id, partner_id, link_id, \
-     country, device, source, attribution, variant, clicks, unique_clicks, bot_clicks, \
+     country, device, source, attribution, variant, material_id, clicks, unique_clicks, bot_clicks, \
      impressions, leads, qualified_leads, sales, refunds, revenue_cents, commission_cents) \
      SELECT hour, program_id, partner_id, link_id, country, device, source, attribution, variant, \
+     material_id, \
      sum(clicks), sum(unique_clicks), sum(bot_clicks), sum(impressions), sum(leads), \
      sum(qualified_leads), sum(sales), sum(refunds), sum(revenue_cents), sum(commission_cents) \
      FROM ( \
        SELECT ts / 3600000 AS hour, program_id, partner_id, link_id, coalesce(country, '') AS country, \
          device, coalesce(utm_source, referrer_host, 'direct') AS source, 'click' AS attribution, \
-         coalesce(variant, '') AS variant, \
+         coalesce(variant, '') AS variant, coalesce(material_id, '') AS material_id, \
          1 - is_bot AS clicks, is_unique AS unique_clicks, is_bot AS bot_clicks, 0 AS impressions, \
          0 AS leads, 0 AS qualified_leads, 0 AS sales, 0 AS refunds, 0 AS revenue_cents, \
          0 AS commission_cents \
        FROM clicks WHERE ts >= ?3 AND ts < ?4 \
        UNION ALL \
        SELECT ts / 3600000, program_id, partner_id, link_id, coalesce(country, ''), device, \
-         coalesce(referrer_host, 'direct'), 'click', '', 0, 0, 0, 1 - is_bot, 0, 0, 0, 0, 0, 0 \
+         coalesce(referrer_host, 'direct'), 'click', '', coalesce(material_id, ''), \
+         0, 0, 0, 1 - is_bot, 0, 0, 0, 0, 0, 0 \
        FROM impressions WHERE ts >= ?3 AND ts < ?4 \
        UNION ALL \
        SELECT ts / 3600000, program_id, partner_id, link_id, coalesce(country, ''), \
          coalesce(device, 'other'), ",
     super::conversion_source_sql!(),
-    ", attribution, coalesce(variant, ''), 0, 0, 0, 0, \
+    ", attribution, coalesce(variant, ''), coalesce(material_id, ''), 0, 0, 0, 0, \
          event = 'lead', event = 'qualified', event = 'sale', event = 'refund', \
          CASE event WHEN 'sale' THEN amount_cents WHEN 'refund' THEN -amount_cents ELSE 0 END, \
          commission_cents \
        FROM conversions WHERE ts >= ?3 AND ts < ?4 AND status != 'rejected' \
      ) WHERE ?1 <= hour AND hour < ?2 \
      GROUP BY hour, program_id, partner_id, link_id, country, device, source, attribution, \
-     variant"
+     variant, material_id"
 );
 
 /// The statement that marks the UTC day of `ts` dirty.

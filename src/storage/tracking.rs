@@ -20,9 +20,11 @@ use crate::domain::tracking::user_agent::UserAgentInfo;
 const INSERT_CLICK: &str = "INSERT INTO clicks (id, ts, link_id, partner_id, program_id, country, \
      region, city, colo, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, \
      utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, \
-     variant, is_unique) \
+     variant, material_id, is_unique) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
      ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?27, \
+     (SELECT id FROM materials WHERE id = ?28 AND program_id = ?5 \
+       AND (link_id IS NULL OR link_id = ?3)), \
      CASE WHEN ?25 = 0 AND NOT EXISTS (SELECT 1 FROM clicks WHERE link_id = ?3 \
      AND visitor_hash = ?24 AND is_bot = 0 AND ts >= ?26 AND (ts < ?2 OR (ts = ?2 AND id < ?1))) \
      THEN 1 ELSE 0 END) \
@@ -37,8 +39,11 @@ const DEMOTE_LATER_UNIQUE: &str = "UPDATE clicks SET is_unique = 0 \
 
 const INSERT_IMPRESSION: &str =
     "INSERT INTO impressions (id, ts, link_id, partner_id, program_id, \
-     country, region, city, colo, device, os, browser, referrer_host, visitor_hash, is_bot) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+     country, region, city, colo, device, os, browser, referrer_host, visitor_hash, is_bot, \
+     material_id) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+     (SELECT id FROM materials WHERE id = ?16 AND program_id = ?5 \
+       AND (link_id IS NULL OR link_id = ?3))) ON CONFLICT (id) DO NOTHING";
 
 /// Writes a batch of captured events, each with its user agent classified, in one
 /// transaction; answers how many were new (a redelivered or re-imported id is not).
@@ -95,7 +100,11 @@ fn statements_for(
     match e.kind {
         EventKind::Impression => {
             let mut args = Vec::from(common);
-            args.extend([e.visitor.as_str().into(), agent.is_bot.into()]);
+            args.extend([
+                e.visitor.as_str().into(),
+                agent.is_bot.into(),
+                (&e.tracking.material).into(),
+            ]);
             Ok(vec![statement(db, INSERT_IMPRESSION, &args)?])
         }
         EventKind::Click => {
@@ -114,6 +123,7 @@ fn statements_for(
             let (day_start, day_end) = utc_day_bounds(e.ts);
             args.push(day_start.into());
             args.push((&e.variant).into());
+            args.push((&t.material).into());
             let mut statements = vec![statement(db, INSERT_CLICK, &args)?];
             if !agent.is_bot {
                 statements.push(statement(
@@ -167,6 +177,9 @@ pub struct ClickRow {
     /// The split-test variant of a click (absent on impressions).
     #[serde(default)]
     pub variant: Option<String>,
+    /// The partner material it came from.
+    #[serde(default)]
+    pub material_id: Option<String>,
 }
 
 /// Which program, partner or link's events to list.

@@ -62,13 +62,14 @@ test("a split test sends each visitor to one variant, records it, and reports it
   assert.equal(path(again), path(first));
   assert.equal(again.headers.get("set-cookie"), null, "a known visitor gets no new cookie");
 
-  // Forty more visitors, each twice.
+  // Forty more visitors, each from its own address, each twice.
   const sent = { control: 0, "new-page": 0 };
+  const visitors = { control: 0, "new-page": 0 };
   const clickIds = { control: [], "new-page": [] };
   for (let i = 1; i <= 40; i++) {
     const paths = [];
     for (let visit = 0; visit < 2; visit++) {
-      const response = await hit(`/r/${link.code}`, { headers: { cookie: visitor(i) } });
+      const response = await hit(`/r/${link.code}`, { headers: { cookie: visitor(i), "cf-connecting-ip": `198.51.100.${10 + i}` } });
       const location = new URL(response.headers.get("location"));
       const name = location.pathname === "/a" ? "control" : "new-page";
       if (name === "new-page") assert.equal(location.searchParams.get("x"), "1", "the variant's own query is kept");
@@ -77,9 +78,11 @@ test("a split test sends each visitor to one variant, records it, and reports it
       paths.push(location.pathname);
     }
     assert.equal(paths[0], paths[1], `visitor ${i} sees one variant`);
+    visitors[paths[0] === "/a" ? "control" : "new-page"] += 1;
   }
   assert.ok(sent.control > 0 && sent["new-page"] > 0, JSON.stringify(sent));
   sent[path(first) === "/a" ? "control" : "new-page"] += 2;
+  visitors[path(first) === "/a" ? "control" : "new-page"] += 1;
 
   const clicks = await eventually(async () => {
     const stored = await events("clicks", link.id);
@@ -107,19 +110,21 @@ test("a split test sends each visitor to one variant, records it, and reports it
   assert.equal(results.status, 200, results.text);
   const [control, treatment] = results.json.variants;
   assert.deepEqual(
-    [control.name, control.clicks, control.conversions, control.sales, control.revenue, control.commission, control.profit],
-    ["control", sent.control, 2, 2, "150.00", "15.00", "135.00"],
+    [control.name, control.clicks, control.visitors, control.conversions, control.sales, control.revenue, control.commission, control.profit],
+    ["control", sent.control, visitors.control, 2, 2, "150.00", "15.00", "135.00"],
   );
   assert.deepEqual(
-    [treatment.name, treatment.clicks, treatment.conversions, treatment.sales, treatment.revenue, treatment.commission, treatment.profit],
-    ["new-page", sent["new-page"], 3, 3, "90.00", "9.00", "81.00"],
+    [treatment.name, treatment.clicks, treatment.visitors, treatment.conversions, treatment.sales, treatment.revenue, treatment.commission, treatment.profit],
+    ["new-page", sent["new-page"], visitors["new-page"], 3, 3, "90.00", "9.00", "81.00"],
   );
   assert.equal(control.vs_control, null);
   const versus = treatment.vs_control;
-  assert.ok(Math.abs(versus.conversion_rate.difference - (3 / sent["new-page"] - 2 / sent.control)) < 1e-9);
+  // The tests count visitors (each came twice), not clicks.
+  assert.ok(Math.abs(versus.conversion_rate.difference - (3 / visitors["new-page"] - 2 / visitors.control)) < 1e-9);
   assert.equal(versus.conversion_rate.test, "fisher_exact");
   assert.ok(versus.conversion_rate.ci_low < versus.conversion_rate.difference && versus.conversion_rate.difference < versus.conversion_rate.ci_high);
-  assert.ok(typeof versus.revenue_per_click.rank_p_value === "number");
+  assert.ok(typeof versus.revenue_per_visitor.rank_p_value === "number");
+  assert.equal(treatment.revenue_per_visitor, (90 / visitors["new-page"]).toFixed(2));
   assert.deepEqual([results.json.verdict, results.json.winner, results.json.sample_size.reached], ["collecting_data", null, false]);
   assert.ok(results.json.sample_size.needed_per_variant > 1000);
 

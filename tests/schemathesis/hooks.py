@@ -208,6 +208,7 @@ REFERENCES = {
     ("POST", "/api/v1/links"): [("program_id", "program_id"), ("partner_id", "partner_id")],
     ("POST", "/api/v1/commission-rules"): [("program_id", "program_id"), ("partner_id", "partner_id")],
     ("POST", "/api/v1/costs"): [("program_id", "program_id")],
+    ("POST", "/api/v1/materials"): [("program_id", "program_id"), ("link_id", "experiment_link_id")],
     ("POST", "/api/v1/amocrm-mappings"): [("program_id", "program_id")],
     ("POST", "/api/v1/partner-postbacks"): [("partner_id", "partner_id"), ("program_id", "program_id")],
     ("POST", "/api/v1/bi-keys"): [("partner_id", "partner_id")],
@@ -235,6 +236,15 @@ def consistent_experiment(case, found):
         for i, variant in enumerate(variants):
             if isinstance(variant, dict) and isinstance(variant.get("name"), str):
                 variant["name"] = f"{variant['name'][:29]}-{i}"
+
+
+def consistent_material(case, found):
+    """A material made for a link is in that link's program: with a `link_id`, the fixture
+    program and its link (another program's link is `422 conflicting_values`)."""
+    body = case.body
+    if isinstance(body, dict) and isinstance(body.get("link_id"), str):
+        body["link_id"] = found.experiment_link_id
+        body["program_id"] = found.program_id
 
 
 def parse_date(raw):
@@ -375,6 +385,23 @@ def partner_link(case, found):
             case.body["destination"] = "https://shop.example" + urllib.parse.quote(path, safe="/")
 
 
+def shift_goal_dates(body):
+    """Moves every date of a goal 400 years on (the Gregorian calendar repeats, so the
+    distances and leap days hold) while one is before 1970: before standard time zones a
+    program's zone had a local mean time (Singapore was +6:55 in 1847), which the hourly
+    rollups cannot serve (`400 unsupported_timezone`, rightly)."""
+    fields = ["start", "deadline", "baseline_from", "baseline_to"]
+    dates = {f: parse_date(body.get(f)) for f in fields}
+    while any(d and d.year < 1970 for d in dates.values()):
+        if any(d and d.year > 9999 - 400 for d in dates.values()):
+            dates = {f: d and datetime.date(2026, 1, 1) for f, d in dates.items()}
+            break
+        dates = {f: d and d.replace(year=d.year + 400) for f, d in dates.items()}
+    for field, value in dates.items():
+        if value:
+            body[field] = value.isoformat()
+
+
 def consistent_goal(case, found):
     """What a goal's fields need of each other (each is a 422 with the field named): one
     kind of target, a baseline (of at most 366 days) with a change only, the deadline on
@@ -391,6 +418,7 @@ def consistent_goal(case, found):
         body["segment"] = None
         if case.method.upper() == "POST":
             body["program_id"] = found.program_id
+    shift_goal_dates(body)
     if case.method.upper() == "PATCH":
         return
     change = body.get("target_change_percent")
@@ -448,6 +476,8 @@ def before_call(context, case, kwargs):
         consistent_goal(case, found)
     elif (method, path) == ("POST", "/api/v1/experiments"):
         consistent_experiment(case, found)
+    elif (method, path) == ("POST", "/api/v1/materials"):
+        consistent_material(case, found)
     elif (method, path) == ("PATCH", "/api/v1/commission-rules/{id}"):
         percent_rule_value(case, found)
     if (method, path) == ("POST", "/api/v1/payouts") and isinstance(case.body, dict):

@@ -1,4 +1,4 @@
-//! A split test's results from its clicks and their conversions: each variant's numbers,
+//! A split test's results from its visitors and their conversions: each variant's numbers,
 //! each treatment against the control (the first variant), the sample-ratio check, the
 //! sample size the minimum detectable effect needs, and a verdict that names a winner only
 //! once that size is reached. With several treatments the significance level is split
@@ -16,9 +16,19 @@ use crate::domain::money::{format_money, from_cents};
 /// The power the sample size is planned for.
 pub const POWER: f64 = 0.8;
 
-/// One click that converted: its variant, sales, and money in cents.
+/// A variant's traffic: its human clicks, and its visitors — the unit the split randomises
+/// and the tests count (a visitor on a UTC day: its clicks that day are one unit, so a
+/// visitor who comes back twice does not count twice and the tests stay calibrated).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConvertedClick {
+pub struct Traffic {
+    pub variant: String,
+    pub clicks: u64,
+    pub visitors: u64,
+}
+
+/// One visitor that converted: its variant, sales, and money in cents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvertedVisitor {
     pub variant: String,
     pub sales: u64,
     pub revenue_cents: i64,
@@ -50,7 +60,7 @@ pub struct MoneyDifference {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
     pub conversion_rate: Option<RateDifference>,
-    pub revenue_per_click: Option<MoneyDifference>,
+    pub revenue_per_visitor: Option<MoneyDifference>,
     pub verdict: &'static str,
 }
 
@@ -59,13 +69,18 @@ pub struct VariantResult {
     pub name: String,
     pub weight: u32,
     pub destination: String,
+    /// Human clicks while the test ran.
     pub clicks: u64,
-    /// Clicks with at least one counted sale.
+    /// Visitors (one per visitor and UTC day): the units the tests count.
+    pub visitors: u64,
+    /// Visitors with at least one counted sale.
     pub conversions: u64,
     pub sales: u64,
+    /// Converting visitors / visitors.
     pub conversion_rate: Option<f64>,
     pub revenue: String,
     pub revenue_per_click: Option<String>,
+    pub revenue_per_visitor: Option<String>,
     pub commission: String,
     /// Revenue minus commission.
     pub profit: String,
@@ -106,26 +121,28 @@ fn money(cents: i64) -> String {
     format_money(from_cents(cents))
 }
 
-/// The results of a split test with `variants` (the control first), `clicks` per variant
-/// name, and the clicks that converted.
+/// The results of a split test with `variants` (the control first), the `traffic` of each
+/// variant, and the visitors that converted.
 pub fn compute(
     variants: &[Variant],
-    clicks: &[(String, u64)],
-    converted: &[ConvertedClick],
+    traffic: &[Traffic],
+    converted: &[ConvertedVisitor],
     alpha: f64,
     minimum_detectable_effect: f64,
 ) -> Results {
-    let clicks_of = |name: &str| {
-        clicks
+    let of = |name: &str, f: fn(&Traffic) -> u64| {
+        traffic
             .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, c)| *c)
+            .filter(|t| t.variant == name)
+            .map(f)
             .sum::<u64>()
     };
-    let per_variant: Vec<(u64, Vec<&ConvertedClick>)> = variants
+    let clicks_of = |name: &str| of(name, |t| t.visitors);
+    let raw_clicks = |name: &str| of(name, |t| t.clicks);
+    let per_variant: Vec<(u64, Vec<&ConvertedVisitor>)> = variants
         .iter()
         .map(|v| {
-            let mine: Vec<&ConvertedClick> =
+            let mine: Vec<&ConvertedVisitor> =
                 converted.iter().filter(|c| c.variant == v.name).collect();
             (clicks_of(&v.name).max(mine.len() as u64), mine)
         })
@@ -133,8 +150,8 @@ pub fn compute(
     let treatments = variants.len().saturating_sub(1).max(1);
     let alpha_each = alpha / treatments as f64;
 
-    // Revenue per click of every click (zero for the ones that did not convert).
-    let values = |n: u64, mine: &[&ConvertedClick]| -> Vec<f64> {
+    // Revenue of every visitor (zero for the ones that did not convert).
+    let values = |n: u64, mine: &[&ConvertedVisitor]| -> Vec<f64> {
         let mut values: Vec<f64> = mine
             .iter()
             .map(|c| c.revenue_cents as f64 / 100.0)
@@ -204,7 +221,7 @@ pub fn compute(
                         p_value: r.p_value,
                         test: r.test.as_str(),
                     }),
-                    revenue_per_click: money,
+                    revenue_per_visitor: money,
                     verdict: judged.as_str(),
                 }
             });
@@ -212,12 +229,19 @@ pub fn compute(
                 name: variant.name.clone(),
                 weight: variant.weight,
                 destination: variant.destination.clone(),
-                clicks: *n,
+                clicks: raw_clicks(&variant.name).max(*n),
+                visitors: *n,
                 conversions,
                 sales: mine.iter().map(|c| c.sales).sum(),
                 conversion_rate: (*n > 0).then(|| conversions as f64 / *n as f64),
                 revenue: money(revenue),
-                revenue_per_click: (*n > 0)
+                revenue_per_click: {
+                    let clicks = raw_clicks(&variant.name).max(*n);
+                    (clicks > 0).then(|| {
+                        format_money(from_cents(revenue) / rust_decimal::Decimal::from(clicks))
+                    })
+                },
+                revenue_per_visitor: (*n > 0)
                     .then(|| format_money(from_cents(revenue) / rust_decimal::Decimal::from(*n))),
                 commission: money(commission),
                 profit: money(revenue - commission),
@@ -295,15 +319,51 @@ mod tests {
             .collect()
     }
 
-    fn converted(variant: &str, count: usize, cents: i64) -> Vec<ConvertedClick> {
+    fn converted(variant: &str, count: usize, cents: i64) -> Vec<ConvertedVisitor> {
         (0..count)
-            .map(|_| ConvertedClick {
+            .map(|_| ConvertedVisitor {
                 variant: variant.into(),
                 sales: 1,
                 revenue_cents: cents,
                 commission_cents: cents / 10,
             })
             .collect()
+    }
+
+    fn traffic(pairs: &[(&str, u64)]) -> Vec<Traffic> {
+        pairs
+            .iter()
+            .map(|(v, n)| Traffic {
+                variant: (*v).into(),
+                clicks: *n,
+                visitors: *n,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn returning_visitors_are_one_unit_and_clicks_stay_reported() {
+        let v = variants(&["control", "b"]);
+        // 100 visitors a side who each clicked twice: 200 clicks, 100 units.
+        let t = vec![
+            Traffic {
+                variant: "control".into(),
+                clicks: 200,
+                visitors: 100,
+            },
+            Traffic {
+                variant: "b".into(),
+                clicks: 200,
+                visitors: 100,
+            },
+        ];
+        let r = compute(&v, &t, &converted("control", 10, 1_000), 0.05, 0.2);
+        let c = &r.variants[0];
+        assert_eq!((c.clicks, c.visitors, c.conversions), (200, 100, 10));
+        assert_eq!(c.conversion_rate, Some(0.1));
+        assert_eq!(c.revenue_per_click.as_deref(), Some("0.50"));
+        assert_eq!(c.revenue_per_visitor.as_deref(), Some("1.00"));
+        assert_eq!(r.sample_size.smallest_variant, 100);
     }
 
     #[test]
@@ -313,7 +373,7 @@ mod tests {
         sales.extend(converted("b", 5, 4_999));
         let r = compute(
             &v,
-            &[("control".into(), 100), ("b".into(), 98)],
+            &traffic(&[("control", 100), ("b", 98)]),
             &sales,
             0.05,
             0.2,
@@ -356,8 +416,13 @@ mod tests {
         let v = variants(&["control", "b"]);
         let mut sales = converted("control", 300, 5_000);
         sales.extend(converted("b", 420, 5_000));
-        let clicks = [("control".into(), 10_000), ("b".into(), 10_000)];
-        let r = compute(&v, &clicks, &sales, 0.05, 0.5);
+        let r = compute(
+            &v,
+            &traffic(&[("control", 10_000), ("b", 10_000)]),
+            &sales,
+            0.05,
+            0.5,
+        );
         assert!(r.sample_size.reached, "{:?}", r.sample_size);
         assert_eq!(
             (r.verdict, r.winner.as_deref()),
@@ -367,7 +432,7 @@ mod tests {
             .vs_control
             .as_ref()
             .unwrap()
-            .revenue_per_click
+            .revenue_per_visitor
             .as_ref()
             .unwrap();
         assert!(
@@ -385,7 +450,7 @@ mod tests {
         sales.extend(converted("b", 500, 5_000));
         let r = compute(
             &v,
-            &[("control".into(), 10_000), ("b".into(), 12_000)],
+            &traffic(&[("control", 10_000), ("b", 12_000)]),
             &sales,
             0.05,
             0.5,

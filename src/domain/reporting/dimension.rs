@@ -16,6 +16,7 @@ vocabulary!(
         Program = "program",
         Partner = "partner",
         Link = "link",
+        Material = "material",
         Country = "country",
         Device = "device",
         Source = "source",
@@ -47,6 +48,9 @@ pub struct Dims {
     pub partner_name: Option<String>,
     pub link_id: Option<String>,
     pub link_code: Option<String>,
+    /// The partner material of clicks, impressions and their conversions (`''` without).
+    pub material_id: Option<String>,
+    pub material_name: Option<String>,
     pub country: Option<String>,
     pub device: Option<String>,
     pub source: Option<String>,
@@ -63,7 +67,7 @@ impl Dimension {
         use Dimension::*;
         match self {
             Day | Week | Month => DimensionKind::Period,
-            Program | Partner | Link => DimensionKind::Entity,
+            Program | Partner | Link | Material => DimensionKind::Entity,
             Country | Device | Source | Attribution | Variant | Segment | Model => {
                 DimensionKind::Attribute
             }
@@ -84,6 +88,7 @@ impl Dimension {
             Program => &["program_id", "program_name"],
             Partner => &["partner_id", "partner_name"],
             Link => &["link_id", "link_code"],
+            Material => &["material_id", "material_name"],
             Country => &["country"],
             Device => &["device"],
             Source => &["source"],
@@ -102,6 +107,7 @@ impl Dimension {
             Program => Some("program_id"),
             Partner => Some("partner_id"),
             Link => Some("link_id"),
+            Material => Some("material_id"),
             Country => Some("country"),
             Device => Some("device"),
             Attribution => Some("attribution"),
@@ -117,7 +123,8 @@ impl Dimension {
         use Dimension::*;
         match self {
             Day | Week | Month | Program | Model => true,
-            Partner | Link | Country | Device | Source | Attribution | Variant | Segment => false,
+            Partner | Link | Material | Country | Device | Source | Attribution | Variant
+            | Segment => false,
         }
     }
 
@@ -131,6 +138,8 @@ impl Dimension {
             Partner => dims.partner_id.as_deref(),
             // Promo-code conversions have no link (an empty one).
             Link => dims.link_id.as_deref().filter(|l| !l.is_empty()),
+            // Events without a material are stored with an empty one.
+            Material => dims.material_id.as_deref().filter(|m| !m.is_empty()),
             // Clicks without a known country are stored with an empty one.
             Country => dims.country.as_deref().filter(|c| !c.is_empty()),
             Device => dims.device.as_deref(),
@@ -149,6 +158,7 @@ impl Dimension {
             Dimension::Program => dims.program_name.as_deref(),
             Dimension::Partner => dims.partner_name.as_deref(),
             Dimension::Link => dims.link_code.as_deref(),
+            Dimension::Material => dims.material_name.as_deref(),
             _ => None,
         }
     }

@@ -37,7 +37,9 @@ impl PartnerFacts {
             Program => self.programs.iter().any(|(id, _)| id == value),
             Model => self.programs.iter().any(|(_, model)| model == value),
             Link => self.links.iter().any(|id| id == value),
-            Day | Week | Month | Country | Device | Source | Attribution | Variant => true,
+            Day | Week | Month | Country | Device | Source | Attribution | Variant | Material => {
+                true
+            }
         }
     }
 

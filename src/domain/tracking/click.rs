@@ -25,6 +25,10 @@ pub struct Tracking {
     pub utm_campaign: Option<String>,
     pub utm_term: Option<String>,
     pub utm_content: Option<String>,
+    /// The partner material the click or impression came from (`m=`), if well formed;
+    /// the consumer keeps it only if it is one of the link's program's materials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material: Option<String>,
 }
 
 impl Tracking {
@@ -44,6 +48,12 @@ impl Tracking {
                 "utm_campaign" => &mut tracking.utm_campaign,
                 "utm_term" => &mut tracking.utm_term,
                 "utm_content" => &mut tracking.utm_content,
+                super::material::MATERIAL_PARAM => {
+                    if tracking.material.is_none() && super::material::is_material_id(&value) {
+                        tracking.material = Some(value.into_owned());
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             if slot.is_none() && !value.trim().is_empty() {

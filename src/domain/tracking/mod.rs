@@ -3,4 +3,5 @@
 
 pub mod click;
 pub mod link;
+pub mod material;
 pub mod user_agent;

@@ -25,6 +25,8 @@ struct ConversionView {
     attribution: String,
     promo_code: Option<String>,
     variant: Option<String>,
+    /// The partner material of its click.
+    material_id: Option<String>,
     event: String,
     status: String,
     order_id: Option<String>,
@@ -65,6 +67,7 @@ fn view(row: ConversionRow) -> ConversionView {
         attribution: row.attribution,
         promo_code: row.promo_code,
         variant: row.variant,
+        material_id: row.material_id,
         event: row.event,
         status: row.status,
         order_id: row.order_id,

@@ -33,6 +33,8 @@ struct EventView {
     is_bot: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     is_unique: Option<bool>,
+    /// The partner material it came from (`m=` on the link or pixel).
+    material_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +86,7 @@ fn view(kind: EventKind, row: ClickRow) -> EventView {
         visitor_hash: row.visitor_hash,
         is_bot: row.is_bot == 1,
         is_unique: row.is_unique.map(|unique| unique == 1),
+        material_id: row.material_id,
     }
 }
 

@@ -466,10 +466,10 @@ async fn results_of(call: &Call<'_>, row: &ExperimentRow) -> ApiResult<AnyResult
     let variants = stored_variants(row)?;
     let link_id = row.link_id.as_deref().unwrap_or_default();
     let until = row.stopped_at.unwrap_or(call.now + 1);
-    let (clicks, converted) = experiments::outcomes(db, link_id, row.created_at, until).await?;
+    let (traffic, converted) = experiments::outcomes(db, link_id, row.created_at, until).await?;
     Ok(AnyResults::Split(results::compute(
         &variants,
-        &clicks,
+        &traffic,
         &converted,
         row.alpha,
         row.minimum_detectable_effect,

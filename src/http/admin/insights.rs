@@ -318,6 +318,19 @@ pub async fn run(call: &Call<'_>) -> ApiResult<Response> {
         )
         .with_field("day"));
     }
+    // The program's stored time zone, not this request, decides whether its days can be
+    // rolled up exactly: a zone with a fractional offset is a conflict with that setting.
+    let tz: chrono_tz::Tz = program.timezone.parse().map_err(|_| {
+        ApiError::internal(
+            "insights",
+            format!("stored time zone {:?}", program.timezone),
+        )
+    })?;
+    if let Err(invalid) =
+        crate::domain::reporting::offset_spans(tz, day, day + chrono::Days::new(1))
+    {
+        return Err(ApiError::new(409, invalid.code, invalid.message).with_field("program_id"));
+    }
     let summary = nightly::run(&call.store.db, call.now, &program, day, true).await?;
     Ok(respond::json(200, &summary))
 }

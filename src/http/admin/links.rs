@@ -34,7 +34,7 @@ struct LinkView {
 }
 
 /// Where short links live: the `PUBLIC_BASE_URL` variable, else this request's origin.
-fn base_url(call: &Call<'_>) -> String {
+pub(super) fn base_url(call: &Call<'_>) -> String {
     call.env
         .var(PUBLIC_BASE_URL_VAR)
         .map(|v| v.to_string())

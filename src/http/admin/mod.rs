@@ -10,6 +10,7 @@ pub mod goals;
 pub mod import;
 pub mod insights;
 pub mod links;
+pub mod materials;
 pub mod money;
 pub mod odata;
 pub mod outbound;

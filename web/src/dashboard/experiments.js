@@ -11,7 +11,7 @@ import { Form } from "../shared/form.js";
 import { money, count, percent, dateTime } from "../shared/format.js";
 
 const VERDICT = {
-  collecting_data: "Collecting data: no winner until every variant has the clicks the test needs.",
+  collecting_data: "Collecting data: no winner until every variant has the visitors the test needs.",
   sample_ratio_mismatch: "The split does not match its weights: something is sending visitors unevenly. Trust no result until it is fixed.",
   no_difference: "Enough clicks, and no variant differs from the control beyond chance.",
   treatment_better: "A variant beats the control.",
@@ -42,22 +42,23 @@ function Results({ experiment, currency, refresh }) {
     <p data-testid="experiment-verdict"><strong>${VERDICT[data.verdict]}</strong>
       ${data.winner && html` Winner: <strong>${data.winner}</strong>.`}
       ${size.needed_per_variant === null ? " The control has no sale yet, so the size it needs is unknown."
-        : ` Each variant needs ${count(size.needed_per_variant)} clicks to detect a ${percent(experiment.minimum_detectable_effect, 0)} change
+        : ` Each variant needs ${count(size.needed_per_variant)} visitors to detect a ${percent(experiment.minimum_detectable_effect, 0)} change
           (the smallest has ${count(size.smallest_variant)}).`}
       ${data.sample_ratio.mismatch ? "" : ` Split check p = ${pValue(data.sample_ratio.p_value)}.`}</p>
     <${SortableTable} rowKey=${(v) => v.name} rows=${data.variants} columns=${[
       { key: "name", label: "Variant" },
       { key: "weight", label: "Weight", numeric: true },
       { key: "clicks", label: "Clicks", numeric: true, render: (v) => count(v.clicks) },
-      { key: "conversions", label: "Buying clicks", numeric: true, render: (v) => count(v.conversions) },
+      { key: "visitors", label: "Visitors", numeric: true, render: (v) => count(v.visitors) },
+      { key: "conversions", label: "Buying visitors", numeric: true, render: (v) => count(v.conversions) },
       { key: "conversion_rate", label: "CR", numeric: true, render: (v) => percent(v.conversion_rate) },
       { key: "cr_difference", label: "CR vs control (interval)", render: (v) => v.vs_control?.conversion_rate
         ? `${signed(v.vs_control.conversion_rate.difference)} (${signed(v.vs_control.conversion_rate.ci_low)} to ${signed(v.vs_control.conversion_rate.ci_high)}), p ${pValue(v.vs_control.conversion_rate.p_value)} ${v.vs_control.conversion_rate.test === "fisher_exact" ? "exact" : "z"}`
         : "—" },
       { key: "revenue", label: "Revenue", numeric: true, render: (v) => money(v.revenue, currency) },
-      { key: "revenue_per_click", label: "Revenue / click", numeric: true, render: (v) => money(v.revenue_per_click, currency) },
-      { key: "rpc_difference", label: "Revenue / click vs control", render: (v) => v.vs_control?.revenue_per_click
-        ? `p ${pValue(v.vs_control.revenue_per_click.p_value)} (Welch), ${pValue(v.vs_control.revenue_per_click.rank_p_value)} (rank)` : "—" },
+      { key: "revenue_per_visitor", label: "Revenue / visitor", numeric: true, render: (v) => money(v.revenue_per_visitor, currency) },
+      { key: "rpv_difference", label: "Revenue / visitor vs control", render: (v) => v.vs_control?.revenue_per_visitor
+        ? `p ${pValue(v.vs_control.revenue_per_visitor.p_value)} (Welch), ${pValue(v.vs_control.revenue_per_visitor.rank_p_value)} (rank)` : "—" },
       { key: "commission", label: "Commission", numeric: true, render: (v) => money(v.commission, currency) },
       { key: "profit", label: "Profit", numeric: true, render: (v) => money(v.profit, currency) },
     ]} />

@@ -13,10 +13,13 @@ import { LABEL, metric, dateTime } from "../shared/format.js";
 export const CARDS = ["clicks", "unique_clicks", "leads", "sales", "revenue", "commission", "cost", "epc", "cr_click_to_sale", "roi"];
 export const CHARTABLE = ["clicks", "unique_clicks", "leads", "sales", "revenue", "commission", "cost", "epc", "cr_click_to_sale", "roi"];
 export const BREAKDOWNS = [
-  ["partner", "Partners"], ["link", "Links"], ["country", "Countries"], ["device", "Devices"],
+  ["partner", "Partners"], ["link", "Links"], ["material", "Materials"], ["country", "Countries"], ["device", "Devices"],
   ["source", "Sources"], ["attribution", "Attribution"], ["segment", "Segments"], ["model", "Models"],
 ];
 const TABLE_METRICS = ["clicks", "leads", "sales", "revenue", "commission", "epc", "cr_click_to_sale", "aov", "roi"];
+/** A material is judged by how often it is seen and clicked, and what it earns per thousand views. */
+const MATERIAL_METRICS = ["impressions", "clicks", "ctr", "sales", "revenue", "commission", "ecpm"];
+const metricsFor = (by) => (by === "material" ? MATERIAL_METRICS : TABLE_METRICS);
 
 function base(range, program) {
   return { timezone: range.timezone, program_id: program.id };
@@ -61,16 +64,17 @@ function columnsFor(by, currency) {
   const id = {
     partner: [{ key: "partner_name", label: "Partner" }],
     link: [{ key: "link_code", label: "Link" }],
+    material: [{ key: "material_name", label: "Material", render: (r) => r.material_name ?? "(no material)" }],
   }[by] ?? [{ key: by, label: LABEL[by] ?? by[0].toUpperCase() + by.slice(1), render: (r) => r[by] ?? "(unknown)" }];
   return [
     ...id,
-    ...TABLE_METRICS.map((m) => ({ key: m, label: LABEL[m], numeric: true, render: (r) => metric(m, r[m], currency) })),
+    ...metricsFor(by).map((m) => ({ key: m, label: LABEL[m], numeric: true, render: (r) => metric(m, r[m], currency) })),
   ];
 }
 
 export function Breakdown({ range, program, by, scope = {}, choices = BREAKDOWNS }) {
   const dimension = choices.some(([d]) => d === by) ? by : choices[0][0];
-  const params = { ...base(range, program), ...scope, from: range.from, to: range.to, group_by: dimension, metrics: TABLE_METRICS.join(",") };
+  const params = { ...base(range, program), ...scope, from: range.from, to: range.to, group_by: dimension, metrics: metricsFor(dimension).join(",") };
   const { data, error, reload } = useLoad(
     () => kpis(params),
     [range.from, range.to, range.timezone, program.id, dimension, JSON.stringify(scope)],

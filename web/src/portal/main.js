@@ -1,6 +1,7 @@
 // The partner portal at `/portal`: a partner signs in with its token (or the sign-in
 // link its manager sent) and sees its own numbers only: cards and chart, its links with
-// a link generator, its commission ledger, balances and payouts, and the program terms.
+// a link generator, the program's materials with their HTML, its commission ledger,
+// balances and payouts, and the program terms.
 import { render } from "preact";
 import { html } from "../shared/html.js";
 import { useLoad } from "../shared/load.js";
@@ -14,11 +15,12 @@ import { Links } from "./links.js";
 import { Ledger } from "./ledger.js";
 import { Money } from "./money.js";
 import { Terms } from "./terms.js";
+import { Materials } from "./materials.js";
 
-const VIEWS = [["overview", "Overview"], ["links", "Links"], ["ledger", "Commissions"], ["money", "Payouts"], ["terms", "Terms"]];
+const VIEWS = [["overview", "Overview"], ["links", "Links"], ["materials", "Materials"], ["ledger", "Commissions"], ["money", "Payouts"], ["terms", "Terms"]];
 /** A partner's own figures (cost and ROI are the program's business). */
 const CARDS = ["clicks", "unique_clicks", "leads", "sales", "revenue", "commission", "epc", "cr_click_to_sale"];
-const BY_LINK = [["link", "Links"], ["source", "Sources"], ["attribution", "Attribution"], ["country", "Countries"], ["device", "Devices"]];
+const BY_LINK = [["link", "Links"], ["material", "Materials"], ["source", "Sources"], ["attribution", "Attribution"], ["country", "Countries"], ["device", "Devices"]];
 
 function Portal({ session }) {
   const state = useUrlState();
@@ -49,6 +51,7 @@ function Portal({ session }) {
             <${Trend} range=${range} program=${program} chosen=${state.metric} scope=${scope} choices=${CARDS} />
             <${Breakdown} range=${range} program=${program} by=${state.by} scope=${scope} choices=${BY_LINK} />`
           : view === "links" ? html`<${Links} range=${range} program=${program} session=${session} />`
+          : view === "materials" ? html`<${Materials} program=${program} session=${session} />`
           : view === "ledger" ? html`<${Ledger} program=${program} session=${session} />`
           : view === "money" ? html`<${Money} program=${program} session=${session} />`
           : html`<${Terms} program=${program} />`}`}
