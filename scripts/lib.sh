@@ -6,6 +6,12 @@ TOOLS="${PARTNERLENS_TOOLS:-$HOME/.cache/partnerlens/tools}"
 WORKER_BUILD_VERSION="0.8.7"
 SCHEMATHESIS_VERSION="4.32.5"
 SCHEMATHESIS="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION/bin/schemathesis"
+# The real readers the e2e tests open exports with (PyPI, pinned): openpyxl for .xlsx, and
+# Tableau's Hyper engine (tableauhyperapi) for what Tableau makes of the CSV export.
+OPENPYXL_VERSION="3.1.5"
+HYPERAPI_VERSION="0.0.26963"
+READERS="$TOOLS/readers-openpyxl-$OPENPYXL_VERSION-hyper-$HYPERAPI_VERSION"
+READERS_PYTHON="$READERS/bin/python"
 
 say() { printf '\033[1mpartnerlens:\033[0m %s\n' "$*" >&2; }
 
@@ -76,6 +82,18 @@ ensure_schemathesis() {
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
+# The e2e tests' file readers (PyPI), pinned, in their own virtualenv.
+ensure_readers() {
+    if [ -x "$READERS_PYTHON" ] && "$READERS_PYTHON" -c 'import openpyxl, tableauhyperapi' 2>/dev/null; then
+        return
+    fi
+    say "installing openpyxl $OPENPYXL_VERSION and tableauhyperapi $HYPERAPI_VERSION into $READERS (once)"
+    rm -rf "$READERS"
+    python3 -m venv "$READERS"
+    "$READERS/bin/pip" install --quiet --disable-pip-version-check \
+        "openpyxl==$OPENPYXL_VERSION" "tableauhyperapi==$HYPERAPI_VERSION"
 }
 
 # A free TCP port on 127.0.0.1.

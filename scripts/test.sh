@@ -13,6 +13,7 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
 
 ensure_schemathesis
+ensure_readers
 ensure_chromium
 
 say "native unit tests"
@@ -71,7 +72,7 @@ BASE_URL="http://127.0.0.1:$port" FAULT_BASE_URL="http://127.0.0.1:$fault_port" 
     ADMIN_API_KEY="$ADMIN_API_KEY" ADMIN_API_KEY_NEXT="$ADMIN_API_KEY_NEXT" \
     POSTBACK_SECRET_KEY="$POSTBACK_SECRET_KEY" \
     RUNTIME_STATE_DIR="$STATE/main/v3" FAULT_STATE_DIR="$STATE/faults/v3" \
-    OPENAPI_JSON="$STATE/openapi.json" \
+    OPENAPI_JSON="$STATE/openapi.json" READERS_PYTHON="$READERS_PYTHON" \
     node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 
 say "schemathesis: every operation of openapi.yaml, bounded examples, then scenarios along its links (schemathesis.toml)"

@@ -10,8 +10,9 @@
 //! - insights: `insights` (forecasts and their backtest), `flags` (fraud and anomaly
 //!   tests), `goals` (SMART goals' pace and odds), `nightly` (what the nightly job fits
 //!   and judges);
-//! - `experiments`: the statistics experiments are judged by (rate and mean tests,
-//!   rank test, sample-ratio check, sample sizes);
+//! - `experiments`: split tests and commission experiments, and the statistics they are
+//!   judged by (rate and mean tests, rank test, sample-ratio check, sample sizes);
+//! - `schedules`: when a scheduled report is due and the period it covers;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -37,6 +38,7 @@ pub mod program;
 mod properties;
 pub mod reporting;
 pub mod request_target;
+pub mod schedules;
 pub mod text;
 pub mod time;
 pub mod tracking;

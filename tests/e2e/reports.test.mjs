@@ -179,7 +179,7 @@ test("every bad report parameter is a 400 that names it", async () => {
     ["from=2026-11-01&to=2026-11-08&metrics=visits", "metrics"],
     ["from=2026-11-01&to=2026-11-08&timezone=Nowhere/City", "timezone"],
     ["from=2026-11-01&to=2026-11-08&timezone=Asia/Kolkata", "timezone"],
-    ["from=2026-11-01&to=2026-11-08&format=xlsx", "format"],
+    ["from=2026-11-01&to=2026-11-08&format=parquet", "format"],
     ["from=2026-11-01&to=2026-11-08&limit=20000", "limit"],
     ["from=2026-11-01&to=2026-11-08&cursor=abc", "cursor"],
   ]) {

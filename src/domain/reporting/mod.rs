@@ -21,6 +21,7 @@ mod partners;
 mod period;
 mod query;
 mod rows;
+pub mod xlsx;
 
 pub use bases::Bases;
 pub use cell::Cell;

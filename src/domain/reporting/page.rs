@@ -65,6 +65,8 @@ fn csv_field(text: String) -> String {
 pub enum Format {
     Json,
     Csv,
+    /// An Excel workbook (`reporting::xlsx`).
+    Xlsx,
 }
 
 impl Format {
@@ -72,10 +74,11 @@ impl Format {
         match raw {
             None | Some("json") => Ok(Format::Json),
             Some("csv") => Ok(Format::Csv),
+            Some("xlsx") => Ok(Format::Xlsx),
             Some(other) => Err(Invalid::new(
                 "format",
                 "invalid_parameter",
-                format!("format is json or csv, not '{other}'"),
+                format!("format is json, csv or xlsx, not '{other}'"),
             )),
         }
     }
@@ -161,6 +164,7 @@ mod tests {
         assert_eq!(Format::parse(Some("xml")).unwrap_err().field, "format");
         assert_eq!(Format::parse(None).unwrap(), Format::Json);
         assert_eq!(Format::parse(Some("csv")).unwrap(), Format::Csv);
+        assert_eq!(Format::parse(Some("xlsx")).unwrap(), Format::Xlsx);
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! `GET /api/v1/reports/kpis`, `GET /api/v1/reports/partners` and
 //! `POST /api/v1/rollups/run`: parameters in, the report service's rows out as a page
-//! of JSON or CSV.
+//! of JSON, CSV or an Excel workbook.
 
 use chrono::NaiveDate;
 use worker::Response;
 
 use super::Call;
 use crate::domain::partners::journey::Stage;
-use crate::domain::reporting::{Cell, Format, Paging, ReportQuery, Table};
+use crate::domain::reporting::{xlsx, Cell, Dimension, Format, Paging, ReportQuery, Table};
 use crate::domain::request_target::with_param;
 use crate::domain::time::{parse_date, rfc3339};
 use crate::domain::Invalid;
@@ -54,19 +54,50 @@ impl Delivery {
     }
 }
 
-/// One page of a report as JSON (`data`, `next`, `meta`) or CSV (the next page in a
-/// `Link` header), with the same columns on every row and page.
-fn page(
+/// The currency of a report's money: its program's, when it is filtered to one program.
+async fn currency(call: &Call<'_>, q: &ReportQuery) -> ApiResult<Option<String>> {
+    let Some(filter) = q.filters.iter().find(|f| f.dimension == Dimension::Program) else {
+        return Ok(None);
+    };
+    Ok(crate::storage::programs::get(&call.store.db, &filter.value)
+        .await?
+        .map(|program| program.currency))
+}
+
+/// One page of a report as JSON (`data`, `next`, `meta`), CSV or an Excel workbook (the
+/// next page in a `Link` header), with the same columns on every row and page.
+async fn page(
     call: &Call<'_>,
     q: &ReportQuery,
     delivery: &Delivery,
     total: usize,
     table: Table,
-) -> Response {
+    name: &str,
+) -> ApiResult<Response> {
     let next = delivery.paging.next_cursor(total).map(|cursor| {
         let query = with_param(&call.query, "cursor", &cursor);
         format!("{}{}?{}", call.origin, call.path, query)
     });
+    if delivery.format == Format::Xlsx {
+        let money_in = currency(call, q).await?;
+        let bytes = xlsx::workbook(&table, name, money_in.as_deref())
+            .map_err(|e| ApiError::internal("xlsx export", e.to_string()))?;
+        let link = next.as_ref().map(|n| format!("<{n}>; rel=\"next\""));
+        let disposition = format!(
+            "attachment; filename=\"partnerlens-{}-{}-{}.xlsx\"",
+            name.to_ascii_lowercase(),
+            q.from,
+            q.to
+        );
+        let mut headers = vec![
+            ("content-type", xlsx::CONTENT_TYPE),
+            ("content-disposition", disposition.as_str()),
+        ];
+        if let Some(link) = link.as_deref() {
+            headers.push(("link", link));
+        }
+        return Ok(respond::with_headers(200, bytes, &headers));
+    }
     if delivery.format == Format::Csv {
         // CSV has no body field for the next page: it travels in a Link header.
         let link = next.as_ref().map(|n| format!("<{n}>; rel=\"next\""));
@@ -74,7 +105,11 @@ fn page(
         if let Some(link) = link.as_deref() {
             headers.push(("link", link));
         }
-        return respond::with_headers(200, table.csv(&table.rows).into_bytes(), &headers);
+        return Ok(respond::with_headers(
+            200,
+            table.csv(&table.rows).into_bytes(),
+            &headers,
+        ));
     }
     let body = serde_json::json!({
         "data": table.json_rows(&table.rows),
@@ -87,7 +122,7 @@ fn page(
             "columns": table.columns,
         },
     });
-    respond::json(200, &body)
+    Ok(respond::json(200, &body))
 }
 
 /// `GET /api/v1/reports/kpis`.
@@ -100,7 +135,7 @@ pub async fn kpis(call: &Call<'_>) -> ApiResult<Response> {
         columns: q.columns(),
         rows: q.table(shown).rows,
     };
-    Ok(page(call, &q, &delivery, rows.len(), table))
+    page(call, &q, &delivery, rows.len(), table, "KPIs").await
 }
 
 /// `GET /api/v1/reports/partners`: one row per partner (every partner the filters allow
@@ -130,7 +165,7 @@ pub async fn partners(call: &Call<'_>) -> ApiResult<Response> {
         columns: table.columns,
         rows: shown,
     };
-    Ok(page(call, &q, &delivery, total, table))
+    page(call, &q, &delivery, total, table, "Partners").await
 }
 
 impl From<RollupError> for ApiError {

@@ -3,7 +3,7 @@
 // source, segment and model, each downloadable as CSV.
 import { html } from "../shared/html.js";
 import { useLoad } from "../shared/load.js";
-import { withPrevious, csvUrl, kpis } from "../shared/report.js";
+import { withPrevious, csvUrl, xlsxUrl, kpis } from "../shared/report.js";
 import { days, previousPeriod } from "../shared/dates.js";
 import { setUrlState } from "../shared/url.js";
 import { Chart } from "../shared/chart.js";
@@ -87,6 +87,7 @@ export function Breakdown({ range, program, by, scope = {}, choices = BREAKDOWNS
           class=${d === dimension ? "tab active" : "tab"} onClick=${() => setUrlState({ by: d }, { push: false })}>${label}</button>`)}
       </div>
       <a class="button" href=${csvUrl(params)} download=${`partnerlens-${dimension}-${range.from}-${range.to}.csv`}>Download CSV</a>
+      <a class="button" href=${xlsxUrl(params)} download=${`partnerlens-${dimension}-${range.from}-${range.to}.xlsx`}>Download Excel</a>
     </div>
     ${error ? html`<${Problem} error=${error} retry=${reload} />` : !data ? html`<${Loading} what="Loading the table" />`
       : data.data.length === 0 ? html`<${Empty}>Nothing happened in this range yet. Share a link, or pick a longer range.</${Empty}>`

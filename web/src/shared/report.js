@@ -21,3 +21,8 @@ export async function withPrevious(range, params) {
 export function csvUrl(params) {
   return `/api/v1/reports/kpis?${query({ limit: 10000, ...params, format: "csv" })}`;
 }
+
+/** The URL of the same report as an Excel workbook. */
+export function xlsxUrl(params) {
+  return `/api/v1/reports/kpis?${query({ limit: 10000, ...params, format: "xlsx" })}`;
+}
