@@ -1,20 +1,24 @@
 //! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones,
 //! approves pending sales whose program's hold period is over, and queues the outbound
 //! postbacks due, rolls up the days whose events changed, walks the partner journey
-//! forward and queues the nightly insights of programs whose day has ended. Every step is
-//! idempotent, so a missed or repeated run does no harm.
+//! forward, queues the nightly insights of programs whose day has ended, and creates and
+//! queues the scheduled reports that are due. Every step is idempotent, so a missed or
+//! repeated run does no harm.
 
 use worker::Env;
 
 use crate::domain::time::utc_day;
 use crate::storage::{conversions, salts, sessions, DB_BINDING};
-use crate::{insights, journey, outbound, rollups};
+use crate::{insights, journey, outbound, rollups, schedules};
 
 const DAY_MS: i64 = 86_400_000;
 /// Dirty days one cron run rolls up; the rest wait for the next run.
 const ROLLUP_DAYS_PER_RUN: u32 = 400;
 
-pub async fn run(env: &Env, now: i64) {
+/// `now` is the wall clock; `scheduled_at` the moment the trigger was due, at which report
+/// schedules are judged (the same in production; a test fires the trigger at a chosen
+/// moment to see a schedule come due without moving the clock of everything else).
+pub async fn run(env: &Env, now: i64, scheduled_at: i64) {
     for day in [utc_day(now), utc_day(now + DAY_MS)] {
         if let Err(error) = salts::publish(env, &day, now).await {
             worker::console_error!("creating the salt of {day} failed: {error}");
@@ -57,4 +61,6 @@ pub async fn run(env: &Env, now: i64) {
     // Last: the nightly insights of every program whose local day has ended, queued
     // (one job per program) after that day's rollups above.
     insights::schedule(env, &db, now).await;
+    // Scheduled reports due by now, after the rollups they read.
+    schedules::due(env, &db, scheduled_at).await;
 }

@@ -9,6 +9,8 @@
 //! - `insights`: goals' standing, forecasts and flags, over the report engine and storage.
 //! - `journey`: the daily partner-journey stages, over storage.
 //! - `outbound`: approved conversions told to partners' own trackers.
+//! - `schedules`: scheduled reports (due runs, files in R2, deliveries); `notify`: the
+//!   channels (e-mail, Slack, Teams, signed webhooks).
 //! - `queue`, `cron`: the click queue consumer and the scheduled worker.
 
 pub mod domain;
@@ -24,6 +26,8 @@ mod insights;
 #[cfg(target_arch = "wasm32")]
 mod journey;
 #[cfg(target_arch = "wasm32")]
+mod notify;
+#[cfg(target_arch = "wasm32")]
 mod outbound;
 #[cfg(target_arch = "wasm32")]
 mod queue;
@@ -33,6 +37,8 @@ mod recording;
 mod reporting;
 #[cfg(target_arch = "wasm32")]
 mod rollups;
+#[cfg(target_arch = "wasm32")]
+mod schedules;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 
@@ -61,6 +67,8 @@ mod entry {
             crate::outbound::deliver(batch, &env).await;
         } else if batch.queue().ends_with("-insights") {
             crate::insights::consume(batch, &env).await;
+        } else if batch.queue().ends_with("-reports") {
+            crate::schedules::consume(batch, &env).await;
         } else {
             crate::queue::consume(batch, &env).await;
         }
@@ -70,6 +78,7 @@ mod entry {
     #[event(scheduled)]
     async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         crate::faults::configure(&env);
-        crate::cron::run(&env, event.schedule() as i64).await;
+        let now = worker::Date::now().as_millis() as i64;
+        crate::cron::run(&env, now, event.schedule() as i64).await;
     }
 }

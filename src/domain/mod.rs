@@ -12,7 +12,9 @@
 //!   and judges);
 //! - `experiments`: split tests and commission experiments, and the statistics they are
 //!   judged by (rate and mean tests, rank test, sample-ratio check, sample sizes);
-//! - `schedules`: when a scheduled report is due and the period it covers;
+//! - `schedules`: when a scheduled report is due, the period it covers, and what a
+//!   schedule asks for; `notify`: recipients, sealed credentials and each channel's
+//!   message;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -31,6 +33,7 @@ pub mod import;
 pub mod insights;
 pub mod money;
 pub mod nightly;
+pub mod notify;
 pub mod odata;
 pub mod partners;
 pub mod program;

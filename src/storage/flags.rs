@@ -60,6 +60,8 @@ const RECENT: &str = "SELECT partner_id, kind FROM flags WHERE program_id = ?1 A
      AND day < ?3";
 const BY_ID: &str = "SELECT f.*, p.name AS partner_name FROM flags f \
      LEFT JOIN partners p ON p.id = f.partner_id WHERE f.id = ?";
+const OPEN_COUNT: &str = "SELECT count(*) AS n FROM flags WHERE acknowledged_at IS NULL \
+     AND (?1 IS NULL OR program_id = ?1)";
 const ACKNOWLEDGE: &str = "UPDATE flags SET acknowledged_at = ?1 WHERE id = ?2";
 /// Whether the partner has an unacknowledged flag in the program since the day.
 const OPEN_SINCE: &str = "SELECT COUNT(*) AS n FROM flags WHERE program_id = ?1 \
@@ -278,4 +280,14 @@ pub async fn open_since(
     )
     .await?;
     Ok(count.is_some_and(|c| c.n > 0))
+}
+
+/// How many flags are open (unacknowledged), in a program or everywhere.
+pub async fn open_count(db: &D1Database, program_id: Option<&str>) -> Result<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let count: Option<Count> = first(db, OPEN_COUNT, &[program_id.into()]).await?;
+    Ok(count.map_or(0, |c| c.n))
 }

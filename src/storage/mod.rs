@@ -24,6 +24,7 @@ pub mod reports;
 pub mod rollups;
 pub mod rules;
 pub mod salts;
+pub mod schedules;
 pub mod sessions;
 pub mod tracking;
 

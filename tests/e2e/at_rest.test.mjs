@@ -38,7 +38,16 @@ test("no IP address, secret or key is stored in plain text", async (t) => {
   assert.equal(rotated.status, 200, rotated.text);
   const bi = await api("POST", "/api/v1/bi-keys", { name: "at rest" });
   assert.equal(bi.status, 201, bi.text);
+  // A report schedule's webhook URLs are credentials too, and its signing secret.
+  const slackPath = "T0AT/B0REST/slackwebhooksecretatrest";
+  const schedule = await api("POST", "/api/v1/report-schedules", {
+    name: "at rest", range: "yesterday", cadence: "daily", hour: 7,
+    recipients: [{ type: "slack", url: `https://hooks.slack.com/services/${slackPath}` }, { type: "webhook", url: "https://crm.example/hooks/at-rest" }],
+  });
+  assert.equal(schedule.status, 201, schedule.text);
   const secrets = {
+    "Slack webhook path": slackPath,
+    "webhook signing secret": schedule.json.recipients[1].signing_secret,
     ...Object.fromEntries(ips.map((ip, i) => [`ip ${i}`, ip])),
     "postback secret": token,
     "rotated postback secret": rotated.json.postback_secret,

@@ -437,6 +437,31 @@ def consistent_goal(case, found):
         body["deadline"] = body["start"]
 
 
+def consistent_schedule(case, found):
+    """A report schedule's program filter names the fixture program (an unknown one is
+    `422 unknown_reference`), and its recipients are distinct as the API compares them
+    (addresses whatever their case, webhooks by type and URL), which `uniqueItems`
+    cannot say."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    filters = body.get("filters")
+    if isinstance(filters, dict) and isinstance(filters.get("program_id"), str):
+        filters["program_id"] = found.program_id
+    recipients = body.get("recipients")
+    if isinstance(recipients, list):
+        seen, kept = set(), []
+        for recipient in recipients:
+            if not isinstance(recipient, dict):
+                kept.append(recipient)
+                continue
+            key = (recipient.get("type"), str(recipient.get("address") or "").lower(), recipient.get("url"))
+            if key not in seen:
+                seen.add(key)
+                kept.append(recipient)
+        body["recipients"] = kept
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     method, path = case.method.upper(), case.operation.path
@@ -478,6 +503,8 @@ def before_call(context, case, kwargs):
         consistent_experiment(case, found)
     elif (method, path) == ("POST", "/api/v1/materials"):
         consistent_material(case, found)
+    elif path in ("/api/v1/report-schedules", "/api/v1/report-schedules/{id}") and method in ("POST", "PATCH"):
+        consistent_schedule(case, found)
     elif (method, path) == ("PATCH", "/api/v1/commission-rules/{id}"):
         percent_rule_value(case, found)
     if (method, path) == ("POST", "/api/v1/payouts") and isinstance(case.body, dict):

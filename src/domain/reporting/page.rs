@@ -70,6 +70,41 @@ pub enum Format {
 }
 
 impl Format {
+    /// The file name extension and content type of a file in this format.
+    pub fn file_type(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Json => ("json", "application/json"),
+            Format::Csv => ("csv", "text/csv; charset=utf-8"),
+            Format::Xlsx => ("xlsx", super::xlsx::CONTENT_TYPE),
+        }
+    }
+
+    /// A page of `table` in this format. JSON is the API's body (`data`, `next`, `meta`);
+    /// CSV and Excel carry the rows only (their next page travels in a `Link` header).
+    /// `currency` formats money in a workbook; `sheet` names its sheet.
+    pub fn render(
+        self,
+        table: &Table,
+        sheet: &str,
+        currency: Option<&str>,
+        next: Option<&str>,
+        meta: Value,
+    ) -> Result<Vec<u8>, String> {
+        match self {
+            Format::Xlsx => {
+                super::xlsx::workbook(table, sheet, currency).map_err(|e| e.to_string())
+            }
+            Format::Csv => Ok(table.csv(&table.rows).into_bytes()),
+            Format::Json => Ok(serde_json::json!({
+                "data": table.json_rows(&table.rows),
+                "next": next,
+                "meta": meta,
+            })
+            .to_string()
+            .into_bytes()),
+        }
+    }
+
     pub fn parse(raw: Option<&str>) -> Result<Self, Invalid> {
         match raw {
             None | Some("json") => Ok(Format::Json),

@@ -21,6 +21,7 @@ pub mod programs;
 pub mod promo_codes;
 pub mod reports;
 pub mod rules;
+pub mod schedules;
 pub mod sessions;
 
 use serde::Serialize;

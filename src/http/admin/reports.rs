@@ -7,7 +7,7 @@ use worker::Response;
 
 use super::Call;
 use crate::domain::partners::journey::Stage;
-use crate::domain::reporting::{xlsx, Cell, Dimension, Format, Paging, ReportQuery, Table};
+use crate::domain::reporting::{Cell, Dimension, Format, Paging, ReportQuery, Table};
 use crate::domain::request_target::with_param;
 use crate::domain::time::{parse_date, rfc3339};
 use crate::domain::Invalid;
@@ -78,51 +78,40 @@ async fn page(
         let query = with_param(&call.query, "cursor", &cursor);
         format!("{}{}?{}", call.origin, call.path, query)
     });
-    if delivery.format == Format::Xlsx {
-        let money_in = currency(call, q).await?;
-        let bytes = xlsx::workbook(&table, name, money_in.as_deref())
-            .map_err(|e| ApiError::internal("xlsx export", e.to_string()))?;
-        let link = next.as_ref().map(|n| format!("<{n}>; rel=\"next\""));
-        let disposition = format!(
-            "attachment; filename=\"partnerlens-{}-{}-{}.xlsx\"",
-            name.to_ascii_lowercase(),
-            q.from,
-            q.to
-        );
-        let mut headers = vec![
-            ("content-type", xlsx::CONTENT_TYPE),
-            ("content-disposition", disposition.as_str()),
-        ];
-        if let Some(link) = link.as_deref() {
-            headers.push(("link", link));
-        }
-        return Ok(respond::with_headers(200, bytes, &headers));
-    }
-    if delivery.format == Format::Csv {
-        // CSV has no body field for the next page: it travels in a Link header.
-        let link = next.as_ref().map(|n| format!("<{n}>; rel=\"next\""));
-        let mut headers = vec![("content-type", "text/csv; charset=utf-8")];
-        if let Some(link) = link.as_deref() {
-            headers.push(("link", link));
-        }
-        return Ok(respond::with_headers(
-            200,
-            table.csv(&table.rows).into_bytes(),
-            &headers,
-        ));
-    }
-    let body = serde_json::json!({
-        "data": table.json_rows(&table.rows),
-        "next": next,
-        "meta": {
-            "from": q.from.to_string(),
-            "to": q.to.to_string(),
-            "timezone": q.timezone.name(),
-            "generated_at": rfc3339(call.now),
-            "columns": table.columns,
-        },
+    let money_in = match delivery.format {
+        Format::Xlsx => currency(call, q).await?,
+        _ => None,
+    };
+    let meta = serde_json::json!({
+        "from": q.from.to_string(),
+        "to": q.to.to_string(),
+        "timezone": q.timezone.name(),
+        "generated_at": rfc3339(call.now),
+        "columns": table.columns,
     });
-    Ok(respond::json(200, &body))
+    let bytes = delivery
+        .format
+        .render(&table, name, money_in.as_deref(), next.as_deref(), meta)
+        .map_err(|e| ApiError::internal("report export", e))?;
+    let (extension, content_type) = delivery.format.file_type();
+    let mut headers = vec![("content-type", content_type)];
+    let link = next.as_ref().map(|n| format!("<{n}>; rel=\"next\""));
+    let disposition = format!(
+        "attachment; filename=\"partnerlens-{}-{}-{}.{extension}\"",
+        name.to_ascii_lowercase(),
+        q.from,
+        q.to
+    );
+    if delivery.format != Format::Json {
+        // JSON has its next page in the body; the files in a Link header.
+        if let Some(link) = link.as_deref() {
+            headers.push(("link", link));
+        }
+    }
+    if delivery.format == Format::Xlsx {
+        headers.push(("content-disposition", disposition.as_str()));
+    }
+    Ok(respond::with_headers(200, bytes, &headers))
 }
 
 /// `GET /api/v1/reports/kpis`.

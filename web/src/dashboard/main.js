@@ -1,6 +1,6 @@
 // The manager's dashboard at `/`: sign in with the admin key, then the overview, the
-// partner funnel, insights (forecasts, flags, goals), conversions to review, balances
-// and payouts, and setup. The view, the
+// partner funnel, insights (forecasts, flags, goals), experiments, scheduled reports,
+// conversions to review, balances and payouts, and setup. The view, the
 // program, the range, the time zone and the metric are all in the URL.
 import { render } from "preact";
 import { html } from "../shared/html.js";
@@ -17,9 +17,10 @@ import { Payouts } from "./payouts.js";
 import { Setup } from "./setup.js";
 import { Experiments } from "./experiments.js";
 import { Insights } from "./insights.js";
+import { Reports } from "./reports.js";
 
 const VIEWS = [
-  ["overview", "Overview"], ["partners", "Partners"], ["insights", "Insights"], ["experiments", "Experiments"], ["conversions", "Conversions"],
+  ["overview", "Overview"], ["partners", "Partners"], ["insights", "Insights"], ["experiments", "Experiments"], ["reports", "Reports"], ["conversions", "Conversions"],
   ["payouts", "Payouts"], ["setup", "Setup"],
 ];
 
@@ -61,6 +62,7 @@ function Dashboard() {
         : view === "insights" ? html`<${Insights} program=${program} state=${state}
             partners=${partners.filter((p) => programLinks.some((l) => l.partner_id === p.id))} />`
         : view === "experiments" ? html`<${Experiments} program=${program} links=${programLinks} />`
+        : view === "reports" ? html`<${Reports} program=${program} />`
         : view === "conversions" ? html`<${Conversions} program=${program} state=${state} partnersById=${partnersById} />`
         : view === "payouts" ? html`<${Payouts} program=${program} partnersById=${partnersById} />`
         : html`<${Setup} program=${program} programs=${programs} partners=${partners} links=${programLinks} refresh=${entities.reload} />`}

@@ -1,7 +1,9 @@
 //! Report schedules: when a schedule is due (a cadence at a local hour in its time zone),
 //! the report period a run covers (relative to the run's local day), the period before it
 //! (for the change a summary shows), and the key that makes each run happen once however
-//! often or late the cron fires.
+//! often or late the cron fires; `spec`: what a schedule asks for.
+
+pub mod spec;
 
 use chrono::{Datelike, Days, Duration, LocalResult, Months, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Tz;
@@ -254,6 +256,22 @@ pub fn latest_due(cadence: Cadence, hour: u32, tz: Tz, now_ms: i64) -> Option<Du
         })
 }
 
+/// The first moment after `now_ms` when the schedule is due, looking ahead at most
+/// [`LOOKBACK_DAYS`] days (every cadence is due at least once in that time).
+pub fn next_due(cadence: Cadence, hour: u32, tz: Tz, now_ms: i64) -> Option<Due> {
+    let today = tz.timestamp_millis_opt(now_ms).single()?.date_naive();
+    (0..=LOOKBACK_DAYS)
+        .map(|ahead| today + Days::new(ahead))
+        .filter(|day| cadence.runs_on(*day))
+        .find_map(|day| {
+            let at_ms = local_hour(tz, day, hour)?;
+            (at_ms > now_ms).then_some(Due {
+                local_day: day,
+                at_ms,
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +429,30 @@ mod tests {
                 "{kind} {weekday:?} {day:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_next_run_is_the_first_due_moment_after_now() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        // Wed 2 Dec 2026 10:00 UTC (11:00 in Berlin).
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 2, 10, 0, 0)
+            .unwrap()
+            .timestamp_millis();
+        let daily = next_due(Cadence::Daily, 7, tz, now).unwrap();
+        assert_eq!(daily.local_day.to_string(), "2026-12-03");
+        assert_eq!(
+            daily.at_ms,
+            chrono::Utc
+                .with_ymd_and_hms(2026, 12, 3, 6, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        );
+        let later_today = next_due(Cadence::Daily, 12, tz, now).unwrap();
+        assert_eq!(later_today.local_day.to_string(), "2026-12-02");
+        let monday = next_due(Cadence::Weekly(Weekday::Mon), 7, tz, now).unwrap();
+        assert_eq!(monday.local_day.to_string(), "2026-12-07");
+        let last = latest_due(Cadence::Daily, 7, tz, now).unwrap();
+        assert!(last.at_ms <= now && daily.at_ms > now);
     }
 }
