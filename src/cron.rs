@@ -1,9 +1,9 @@
 //! The scheduled worker: keeps the daily salts ahead of the clock and deletes old ones,
 //! approves pending sales whose program's hold period is over, and queues the outbound
 //! postbacks due, rolls up the days whose events changed, walks the partner journey
-//! forward, queues the nightly insights of programs whose day has ended, and creates and
-//! queues the scheduled reports that are due. Every step is idempotent, so a missed or
-//! repeated run does no harm.
+//! forward, checks the alerts and creates and queues the scheduled reports that are due,
+//! and queues the nightly insights of programs whose day has ended. Every step is
+//! idempotent, so a missed or repeated run does no harm.
 
 use worker::Env;
 
@@ -58,9 +58,9 @@ pub async fn run(env: &Env, now: i64, scheduled_at: i64) {
     if let Err(error) = journey::run(&db, now).await {
         worker::console_error!("partner journey failed (it reruns from the same day): {error}");
     }
-    // Last: the nightly insights of every program whose local day has ended, queued
-    // (one job per program) after that day's rollups above.
-    insights::schedule(env, &db, now).await;
-    // Scheduled reports due by now, after the rollups they read.
+    // Alerts and the scheduled reports due by now, after the rollups they read.
     schedules::due(env, &db, scheduled_at).await;
+    // Last: the nightly insights of every program whose local day has ended, queued
+    // (one job per program) after that day's rollups and alerts above.
+    insights::schedule(env, &db, now).await;
 }

@@ -9,12 +9,14 @@
 //! - `insights`: goals' standing, forecasts and flags, over the report engine and storage.
 //! - `journey`: the daily partner-journey stages, over storage.
 //! - `outbound`: approved conversions told to partners' own trackers.
-//! - `schedules`: scheduled reports (due runs, files in R2, deliveries); `notify`: the
-//!   channels (e-mail, Slack, Teams, signed webhooks).
+//! - `schedules`: scheduled reports (due runs, files in R2, deliveries); `alerts`: KPI and
+//!   flag alerts; `notify`: the channels (e-mail, Slack, Teams, signed webhooks).
 //! - `queue`, `cron`: the click queue consumer and the scheduled worker.
 
 pub mod domain;
 
+#[cfg(target_arch = "wasm32")]
+mod alerts;
 #[cfg(target_arch = "wasm32")]
 mod cron;
 #[cfg(target_arch = "wasm32")]

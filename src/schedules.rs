@@ -20,17 +20,15 @@ use crate::domain::notify::recipient::Recipient;
 use crate::domain::notify::summary::{
     self, Figure, FileInfo, FlagLine, GoalLine, PartnerLine, ReportSummary, FIGURES,
 };
-use crate::domain::notify::{
-    backoff_seconds, file_signature, seal, FILE_LINK_SECONDS, MAX_ATTEMPTS,
-};
+use crate::domain::notify::{backoff_seconds, file_signature, seal, FILE_LINK_SECONDS};
 use crate::domain::reporting::{Cell, Dimension, Format, Metric, ReportQuery, Table};
 use crate::domain::schedules::latest_due;
 use crate::domain::schedules::spec::{ReportKind, ScheduleSpec, ScheduleStatus};
 use crate::domain::time::{parse_date, rfc3339};
 use crate::domain::Invalid;
-use crate::notify::{self, Attachment};
+use crate::notify;
 use crate::reporting::{self, ReportError, Reuse};
-use crate::storage::schedules::{self, Addressee, Generated, NewRun, Outcome, RunRow, ScheduleRow};
+use crate::storage::schedules::{self, Generated, NewRun, RunRow, ScheduleRow};
 use crate::storage::{flags, goals, programs, StorageError, DB_BINDING};
 
 pub const QUEUE_BINDING: &str = "REPORTS";
@@ -40,10 +38,6 @@ const DEFAULT_RETRY_BASE_SECONDS: u32 = 30;
 const PUBLIC_BASE_URL_VAR: &str = "PUBLIC_BASE_URL";
 /// Generating a run's file is tried this often before the run fails.
 const GENERATE_ATTEMPTS: i64 = 5;
-/// A claimed delivery is not claimed again for this long (one attempt's time at most).
-const LEASE_MS: i64 = 120_000;
-/// Files up to this size travel as e-mail attachments; bigger ones only as a link.
-const MAX_ATTACHMENT: usize = 5 * 1024 * 1024;
 const TOP_PARTNERS: usize = 5;
 const LISTED_FLAGS: u32 = 5;
 const LISTED_GOALS: u32 = 10;
@@ -98,10 +92,19 @@ fn master_key(env: &Env) -> Result<String, RunError> {
 
 /// The recipients a schedule's sealed column holds.
 pub fn recipients(master: &str, row: &ScheduleRow) -> Result<Vec<Recipient>, RunError> {
-    let plain = seal::open(master, &row.id, &row.recipients_sealed)
-        .map_err(|e| RunError::Other(format!("recipients of {}: {e}", row.id)))?;
+    open_recipients(master, &row.id, &row.recipients_sealed)
+}
+
+/// The recipients sealed for the row `owner` (a schedule or an alert).
+pub fn open_recipients(
+    master: &str,
+    owner: &str,
+    sealed: &str,
+) -> Result<Vec<Recipient>, RunError> {
+    let plain = seal::open(master, owner, sealed)
+        .map_err(|e| RunError::Other(format!("recipients of {owner}: {e}")))?;
     serde_json::from_slice(&plain)
-        .map_err(|e| RunError::Other(format!("recipients of {}: {e}", row.id)))
+        .map_err(|e| RunError::Other(format!("recipients of {owner}: {e}")))
 }
 
 pub fn spec_of(row: &ScheduleRow) -> Result<ScheduleSpec, RunError> {
@@ -109,8 +112,9 @@ pub fn spec_of(row: &ScheduleRow) -> Result<ScheduleSpec, RunError> {
         .map_err(|e| RunError::Other(format!("schedule {}: {e}", row.id)))
 }
 
-/// Creates and queues the runs due at `now`, and queues again the unfinished runs whose
-/// message seems lost. Failures are logged; the next cron tries again.
+/// Checks the alerts, creates the runs due at `now`, and queues both, with the unfinished
+/// runs and events whose message seems lost. Failures are logged; the next cron tries
+/// again.
 pub async fn due(env: &Env, db: &D1Database, now: i64) {
     let active = match schedules::active(db).await {
         Ok(active) => active,
@@ -119,7 +123,9 @@ pub async fn due(env: &Env, db: &D1Database, now: i64) {
             return;
         }
     };
-    let mut queued: Vec<String> = Vec::new();
+    // Alerts first: a forecast-relative rule reads the forecast of the day that just
+    // ended, which tonight's insights job (queued after this) replaces.
+    let mut queued: Vec<String> = crate::alerts::check(env, db, now).await;
     for row in &active {
         match create_due_run(db, row, now).await {
             Ok(Some(run_id)) => queued.push(run_id),
@@ -135,9 +141,9 @@ pub async fn due(env: &Env, db: &D1Database, now: i64) {
                 }
             }
         }
-        Err(error) => {
-            worker::console_error!("report runs: looking for stalled runs failed: {error}")
-        }
+        Err(error) => worker::console_error!(
+            "report runs and alerts: looking for stalled messages failed: {error}"
+        ),
     }
     if queued.is_empty() {
         return;
@@ -252,6 +258,15 @@ async fn handle(env: &Env, db: &D1Database, message: &QueueMessage<String>, now:
 
 /// Takes a run as far as it can go now.
 async fn advance(env: &Env, db: &D1Database, run_id: &str, now: i64) -> Result<Next, RunError> {
+    if run_id.starts_with(crate::alerts::EVENT_PREFIX) {
+        let master = master_key(env)?;
+        return Ok(
+            match crate::alerts::advance(env, db, &master, run_id, now, retry_base(env)).await? {
+                Some(seconds) => Next::RetryIn(seconds),
+                None => Next::Done,
+            },
+        );
+    }
     let Some(run) = schedules::run(db, run_id).await? else {
         return Ok(Next::Done);
     };
@@ -402,14 +417,7 @@ async fn generate(
     let message = summary::message(&summary);
     let message_json =
         serde_json::to_string(&message).map_err(|e| RunError::Other(e.to_string()))?;
-    let targets: Vec<(String, String)> = to
-        .iter()
-        .map(|r| (r.channel().to_owned(), r.target()))
-        .collect();
-    let addressees: Vec<Addressee> = targets
-        .iter()
-        .map(|(channel, target)| Addressee { channel, target })
-        .collect();
+    let addressees = notify::addressees(to);
     schedules::generated(
         db,
         &run.id,
@@ -606,7 +614,8 @@ fn goal_name(row: &goals::GoalRow) -> String {
     )
 }
 
-/// Sends the run's message to every recipient still waiting whose attempt is due.
+/// Sends the run's message (with its file) to every recipient still waiting, and ends
+/// the run once none is.
 async fn deliver(
     env: &Env,
     db: &D1Database,
@@ -619,113 +628,32 @@ async fn deliver(
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok())
         .ok_or_else(|| RunError::Other(format!("run {} has no summary", run.id)))?;
-    let mut file_bytes: Option<Vec<u8>> = None;
-    let mut waiting: Option<i64> = None;
-    for delivery in schedules::deliveries(db, &run.id).await? {
-        if delivery.status != "pending" {
-            continue;
-        }
-        if delivery.next_attempt_at.is_some_and(|at| at > now) {
-            let at = delivery.next_attempt_at.unwrap_or(now);
-            waiting = Some(waiting.map_or(at, |w| w.min(at)));
-            continue;
-        }
-        let recipient = usize::try_from(delivery.recipient)
-            .ok()
-            .and_then(|i| to.get(i))
-            .filter(|r| r.channel() == delivery.channel);
-        let Some(recipient) = recipient else {
-            let outcome = Outcome {
-                status: "failed",
-                http_status: None,
-                error: Some("the recipient was removed from the schedule"),
-                next_attempt_at: None,
-            };
-            schedules::record(db, &run.id, delivery.recipient, &outcome, now).await?;
-            continue;
-        };
-        if !schedules::claim(db, &run.id, delivery.recipient, now, LEASE_MS).await? {
-            waiting = Some(waiting.map_or(now + LEASE_MS, |w| w.min(now + LEASE_MS)));
-            continue;
-        }
-        if matches!(recipient, Recipient::Email { .. }) && file_bytes.is_none() {
-            file_bytes = load_file(env, run).await;
-        }
-        let attachment = match (&file_bytes, &run.file_name, &run.content_type) {
-            (Some(bytes), Some(name), Some(content_type)) if bytes.len() <= MAX_ATTACHMENT => {
-                Some(Attachment {
-                    name,
-                    content_type,
-                    bytes,
-                })
-            }
-            _ => None,
-        };
-        let delivery_id = format!("{}:{}", run.id, delivery.recipient);
-        let result = notify::send(
-            env,
-            recipient,
-            &message,
-            &delivery_id,
-            attachment.as_ref(),
-            now,
-        )
-        .await;
-        let attempts = u32::try_from(delivery.attempts + 1).unwrap_or(u32::MAX);
-        let outcome = match &result {
-            Ok(status) => Outcome {
-                status: "delivered",
-                http_status: Some(*status),
-                error: None,
-                next_attempt_at: None,
-            },
-            Err(failure) if attempts >= MAX_ATTEMPTS => Outcome {
-                status: "failed",
-                http_status: failure.status,
-                error: Some(&failure.error),
-                next_attempt_at: None,
-            },
-            Err(failure) => {
-                let at = now + i64::from(backoff_seconds(retry_base(env), attempts)) * 1000;
-                waiting = Some(waiting.map_or(at, |w| w.min(at)));
-                Outcome {
-                    status: "pending",
-                    http_status: failure.status,
-                    error: Some(&failure.error),
-                    next_attempt_at: Some(at),
-                }
-            }
-        };
-        schedules::record(db, &run.id, delivery.recipient, &outcome, now).await?;
-    }
-    if let Some(at) = waiting {
-        let seconds = ((at - now).max(1000) + 999) / 1000;
-        return Ok(Next::RetryIn(u32::try_from(seconds).unwrap_or(3600)));
-    }
-    let all = schedules::deliveries(db, &run.id).await?;
-    let delivered = all.iter().filter(|d| d.status == "delivered").count();
-    let status = if delivered == all.len() {
-        "delivered"
-    } else if delivered == 0 {
-        "failed"
-    } else {
-        "partly_delivered"
+    let file = match (&run.file_key, &run.file_name, &run.content_type) {
+        (Some(key), Some(name), Some(content_type)) => Some(notify::StoredFile {
+            bucket: BUCKET_BINDING,
+            key,
+            name,
+            content_type,
+        }),
+        _ => None,
     };
-    let error = (status != "delivered").then_some("some recipients could not be reached");
-    schedules::finish(db, &run.id, status, now, error).await?;
-    Ok(Next::Done)
-}
-
-/// The run's file from R2 (for an e-mail attachment); `None` if it cannot be read, and
-/// the message goes with its link only.
-async fn load_file(env: &Env, run: &RunRow) -> Option<Vec<u8>> {
-    let key = run.file_key.as_deref()?;
-    let object = env
-        .bucket(BUCKET_BINDING)
-        .ok()?
-        .get(key)
-        .execute()
-        .await
-        .ok()??;
-    object.body()?.bytes().await.ok()
+    match notify::deliver_all(
+        env,
+        db,
+        &run.id,
+        &message,
+        to,
+        file.as_ref(),
+        retry_base(env),
+        now,
+    )
+    .await?
+    {
+        notify::Progress::Waiting(seconds) => Ok(Next::RetryIn(seconds)),
+        notify::Progress::Finished(status) => {
+            let error = (status != "delivered").then_some("some recipients could not be reached");
+            schedules::finish(db, &run.id, status, now, error).await?;
+            Ok(Next::Done)
+        }
+    }
 }

@@ -14,13 +14,14 @@
 //!   judged by (rate and mean tests, rank test, sample-ratio check, sample sizes);
 //! - `schedules`: when a scheduled report is due, the period it covers, and what a
 //!   schedule asks for; `notify`: recipients, sealed credentials and each channel's
-//!   message;
+//!   message; `alerts`: alert rules, their judgement and quiet periods;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
 //! Nothing in here knows about Workers: every type is built from plain strings and
 //! numbers at the edge and unit-tested natively with `cargo test`.
 
+pub mod alerts;
 pub mod auth;
 pub mod conversions;
 pub mod cursor;

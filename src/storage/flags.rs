@@ -60,6 +60,9 @@ const RECENT: &str = "SELECT partner_id, kind FROM flags WHERE program_id = ?1 A
      AND day < ?3";
 const BY_ID: &str = "SELECT f.*, p.name AS partner_name FROM flags f \
      LEFT JOIN partners p ON p.id = f.partner_id WHERE f.id = ?";
+const NEW_SINCE: &str = "SELECT f.*, p.name AS partner_name FROM flags f \
+     LEFT JOIN partners p ON p.id = f.partner_id WHERE f.program_id = ?1 \
+     AND f.created_at > ?2 AND f.acknowledged_at IS NULL ORDER BY f.created_at, f.id LIMIT 200";
 const OPEN_COUNT: &str = "SELECT count(*) AS n FROM flags WHERE acknowledged_at IS NULL \
      AND (?1 IS NULL OR program_id = ?1)";
 const ACKNOWLEDGE: &str = "UPDATE flags SET acknowledged_at = ?1 WHERE id = ?2";
@@ -290,4 +293,14 @@ pub async fn open_count(db: &D1Database, program_id: Option<&str>) -> Result<i64
     }
     let count: Option<Count> = first(db, OPEN_COUNT, &[program_id.into()]).await?;
     Ok(count.map_or(0, |c| c.n))
+}
+
+/// The program's open flags created after `since` (ms), oldest first.
+pub async fn new_since(db: &D1Database, program_id: &str, since: i64) -> Result<Vec<FlagRow>> {
+    Ok(
+        statement(db, NEW_SINCE, &[program_id.into(), since.into()])?
+            .all()
+            .await?
+            .results::<FlagRow>()?,
+    )
 }

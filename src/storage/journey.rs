@@ -188,3 +188,29 @@ pub async fn days_per_stage(db: &D1Database, day: i64) -> Result<Vec<(String, St
         .map(|row| Ok((row.partner_id, stage(&row.stage)?, row.days)))
         .collect()
 }
+
+/// The partners with a link in the program who are `at_risk` on UTC day `day` (an index)
+/// and were not the day before, with the reason: `(name, risk)`.
+pub async fn entered_at_risk(
+    db: &D1Database,
+    program_id: &str,
+    day: i64,
+) -> Result<Vec<(String, String)>> {
+    const SQL: &str = "SELECT coalesce(p.name, s.partner_id) AS name, coalesce(s.risk, '') AS risk \
+         FROM partner_stage_days s LEFT JOIN partners p ON p.id = s.partner_id \
+         WHERE s.day = ?2 AND s.stage = 'at_risk' \
+           AND NOT EXISTS (SELECT 1 FROM partner_stage_days y WHERE y.partner_id = s.partner_id \
+             AND y.day = ?2 - 1 AND y.stage = 'at_risk') \
+           AND EXISTS (SELECT 1 FROM links l WHERE l.partner_id = s.partner_id AND l.program_id = ?1) \
+         ORDER BY name LIMIT 200";
+    #[derive(Deserialize)]
+    struct Entered {
+        name: String,
+        risk: String,
+    }
+    let rows = statement(db, SQL, &[program_id.into(), day.into()])?
+        .all()
+        .await?
+        .results::<Entered>()?;
+    Ok(rows.into_iter().map(|r| (r.name, r.risk)).collect())
+}

@@ -1,6 +1,7 @@
 //! The one place that talks to D1 and KV. Every SQL statement and KV key of partnerlens
 //! lives under this module; handlers call named operations and never see SQL.
 
+pub mod alerts;
 pub mod auth_failures;
 pub mod bi_keys;
 pub mod conversions;

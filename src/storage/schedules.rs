@@ -40,11 +40,13 @@ const GENERATED: &str = "UPDATE report_runs SET status = 'sending', file_key = ?
 const ATTEMPTED: &str = "UPDATE report_runs SET attempts = attempts + 1, error = ?2 WHERE id = ?1";
 const FINISHED: &str = "UPDATE report_runs SET status = ?2, finished_at = ?3, \
      error = coalesce(?4, error) WHERE id = ?1 AND status IN ('queued', 'sending')";
-/// Runs a lost queue message left unfinished: queued or sending, started in the last two
-/// days, with nothing due for more than ten minutes.
-const STALLED: &str = "SELECT r.id FROM report_runs r WHERE r.status IN ('queued', 'sending') \
-     AND r.created_at > ?1 AND r.created_at < ?2 AND NOT EXISTS (SELECT 1 FROM \
-     notification_deliveries d WHERE d.subject_id = r.id AND d.status = 'pending' \
+/// Runs and alert events a lost queue message left unfinished: queued or sending, made
+/// in the last two days, with nothing due for more than ten minutes.
+const STALLED: &str = "SELECT id FROM (SELECT id, created_at FROM report_runs \
+       WHERE status IN ('queued', 'sending') \
+     UNION ALL SELECT id, created_at FROM alert_events WHERE status = 'sending') s \
+     WHERE s.created_at > ?1 AND s.created_at < ?2 AND NOT EXISTS (SELECT 1 FROM \
+     notification_deliveries d WHERE d.subject_id = s.id AND d.status = 'pending' \
      AND d.next_attempt_at >= ?2) LIMIT 100";
 
 const ADD_DELIVERY: &str = "INSERT OR IGNORE INTO notification_deliveries (subject_id, \
@@ -254,10 +256,10 @@ pub struct Generated<'a> {
     pub summary: &'a str,
 }
 
-/// A recipient a run is sent to.
-pub struct Addressee<'a> {
-    pub channel: &'a str,
-    pub target: &'a str,
+/// A recipient a message is sent to: its channel and who, as the API shows it.
+pub struct Addressee {
+    pub channel: String,
+    pub target: String,
 }
 
 /// Records a run's file and creates its deliveries, in one batch.
@@ -265,7 +267,7 @@ pub async fn generated(
     db: &D1Database,
     run_id: &str,
     file: &Generated<'_>,
-    to: &[Addressee<'_>],
+    to: &[Addressee],
     now: i64,
 ) -> Result<()> {
     let mut statements = vec![statement(
@@ -282,19 +284,7 @@ pub async fn generated(
             run_id.into(),
         ],
     )?];
-    for (index, addressee) in to.iter().enumerate() {
-        statements.push(statement(
-            db,
-            ADD_DELIVERY,
-            &[
-                run_id.into(),
-                Arg::Int(index as i64),
-                addressee.channel.into(),
-                addressee.target.into(),
-                now.into(),
-            ],
-        )?);
-    }
+    statements.extend(delivery_statements(db, run_id, to, now)?);
     db.batch(statements).await?;
     Ok(())
 }
@@ -323,7 +313,7 @@ pub async fn finish(
     .map(drop)
 }
 
-/// Unfinished runs whose queue message seems lost (see [`STALLED`]).
+/// Unfinished runs and alert events whose queue message seems lost (see [`STALLED`]).
 pub async fn stalled(db: &D1Database, now: i64) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Id {
@@ -403,4 +393,43 @@ pub async fn record(
     )
     .await
     .map(drop)
+}
+
+/// Creates the deliveries of `subject_id` that do not exist yet (one per addressee).
+pub async fn add_deliveries(
+    db: &D1Database,
+    subject_id: &str,
+    to: &[Addressee],
+    now: i64,
+) -> Result<()> {
+    let statements = delivery_statements(db, subject_id, to, now)?;
+    if !statements.is_empty() {
+        db.batch(statements).await?;
+    }
+    Ok(())
+}
+
+/// One `INSERT OR IGNORE` per addressee, at its position in the list.
+fn delivery_statements(
+    db: &D1Database,
+    subject_id: &str,
+    to: &[Addressee],
+    now: i64,
+) -> Result<Vec<worker::D1PreparedStatement>> {
+    to.iter()
+        .enumerate()
+        .map(|(index, addressee)| {
+            statement(
+                db,
+                ADD_DELIVERY,
+                &[
+                    subject_id.into(),
+                    Arg::Int(index as i64),
+                    addressee.channel.as_str().into(),
+                    addressee.target.as_str().into(),
+                    now.into(),
+                ],
+            )
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 // The dashboard's Reports view as a manager uses it, in Debian's chromium: schedule a
 // report through the form (the webhook's signing secret shown once), see it listed with
 // its next run, see its run delivered with the file to download once the cron finds it
-// due, and pause it.
+// due, and pause it; make an alert and see what it raised.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -71,5 +71,37 @@ test("a manager schedules a report, sees it run and downloads its file", async (
   await row.locator("button:has-text('Pause')").click();
   await row.locator("td:has-text('paused')").waitFor();
   await row.locator("button:has-text('Resume')").waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("a manager makes an alert and sees what it raised", async () => {
+  const { program } = await seed();
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 1200 } })).newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${BASE}/?program=${program.id}&view=reports`);
+  await page.fill("input[name=key]", ADMIN_KEY);
+  await page.click("button[type=submit]");
+  await page.locator("text=No alert for this program yet").waitFor();
+  const form = page.locator("form[aria-label='Make alert']");
+  await form.locator("input[name=name]").fill("No sales");
+  await form.locator("select[name=metric]").selectOption("sales");
+  await form.locator("select[name=operator]").selectOption("below");
+  await form.locator("input[name=threshold]").fill("1");
+  await form.locator("input[name=webhook]").fill(`http://127.0.0.1:${server.address().port}/alert`);
+  await form.locator("button[type=submit]").click();
+  await page.locator("[role=status]:has-text('No sales watches: sales below 1')").waitFor();
+  const row = page.locator("section[aria-labelledby=alerts-title] tbody tr", { hasText: "No sales" });
+  await row.waitFor();
+  // The seeded program sold nothing yesterday: the next check raises the alert.
+  const before = hooks.length;
+  const cron = await fetch(`${BASE}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("*/15 * * * *")}&time=${Date.now()}`);
+  assert.equal(cron.status, 200);
+  await eventually(async () => hooks.slice(before).some((h) => h.headers["x-partnerlens-event"] === "alert.triggered"), { ms: 30_000, what: "the alert" });
+  await page.reload();
+  const raised = page.locator("section[aria-labelledby=alerts-title] tbody tr", { hasText: "No sales: sales 0 on" });
+  await raised.waitFor();
+  assert.equal(await raised.locator("[data-status]").textContent(), "Delivered");
+  assert.notEqual(await row.locator("td").nth(4).textContent(), "—", "last sent is shown");
   assert.deepEqual(errors, []);
 });

@@ -215,6 +215,7 @@ REFERENCES = {
     ("POST", "/api/v1/partner-tokens"): [("partner_id", "partner_id")],
     ("POST", "/api/v1/promo-codes"): [("program_id", "program_id"), ("partner_id", "partner_id")],
     ("POST", "/api/v1/goals"): [("program_id", "program_id"), ("partner_id", "partner_id")],
+    ("POST", "/api/v1/alerts"): [("program_id", "program_id")],
 }
 
 
@@ -438,8 +439,9 @@ def consistent_goal(case, found):
 
 
 def consistent_schedule(case, found):
-    """A report schedule's program filter names the fixture program (an unknown one is
-    `422 unknown_reference`), and its recipients are distinct as the API compares them
+    """A report schedule's program filter (an alert's program) names the fixture program
+    (an unknown one is `422 unknown_reference`), and its recipients are distinct as the
+    API compares them
     (addresses whatever their case, webhooks by type and URL), which `uniqueItems`
     cannot say."""
     body = case.body
@@ -448,6 +450,8 @@ def consistent_schedule(case, found):
     filters = body.get("filters")
     if isinstance(filters, dict) and isinstance(filters.get("program_id"), str):
         filters["program_id"] = found.program_id
+    if isinstance(body.get("program_id"), str):
+        body["program_id"] = found.program_id
     recipients = body.get("recipients")
     if isinstance(recipients, list):
         seen, kept = set(), []
@@ -503,7 +507,7 @@ def before_call(context, case, kwargs):
         consistent_experiment(case, found)
     elif (method, path) == ("POST", "/api/v1/materials"):
         consistent_material(case, found)
-    elif path in ("/api/v1/report-schedules", "/api/v1/report-schedules/{id}") and method in ("POST", "PATCH"):
+    elif path in ("/api/v1/report-schedules", "/api/v1/report-schedules/{id}", "/api/v1/alerts", "/api/v1/alerts/{id}") and method in ("POST", "PATCH"):
         consistent_schedule(case, found)
     elif (method, path) == ("PATCH", "/api/v1/commission-rules/{id}"):
         percent_rule_value(case, found)

@@ -1,6 +1,7 @@
 //! The admin, BI and partner API under `/api/v1` and the OData feed: who may call a
 //! route (from its guard in the route table), and what every handler is given.
 
+pub mod alerts;
 pub mod bi_keys;
 pub mod conversions;
 pub mod crm;

@@ -13,7 +13,7 @@ use super::links::base_url;
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
-use crate::domain::notify::recipient::{self, Recipient};
+use crate::domain::notify::recipient::{self, Recipient, RecipientInput};
 use crate::domain::notify::{file_link_valid, seal};
 use crate::domain::schedules::next_due;
 use crate::domain::schedules::spec::{ScheduleBody, ScheduleSpec};
@@ -24,7 +24,7 @@ use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::http::routes::Incoming;
-use crate::schedules::{recipients, spec_of, RunError, BUCKET_BINDING};
+use crate::schedules::{spec_of, RunError, BUCKET_BINDING};
 use crate::storage::schedules::{self, DeliveryRow, RunRow, ScheduleRow};
 use crate::storage::{programs, Store};
 
@@ -70,7 +70,11 @@ fn view(row: &ScheduleRow, spec: &ScheduleSpec, now: i64) -> Value {
 
 /// The answer to a create or update: the view, with the signing secret of each webhook
 /// recipient that is new in full (the only time it is shown).
-fn with_new_secrets(mut shown: Value, stored: &[Recipient], before: &[Recipient]) -> Value {
+pub(super) fn with_new_secrets(
+    mut shown: Value,
+    stored: &[Recipient],
+    before: &[Recipient],
+) -> Value {
     if let Some(list) = shown["recipients"].as_array_mut() {
         for (item, recipient) in list.iter_mut().zip(stored) {
             if let Recipient::Webhook { secret, .. } = recipient {
@@ -100,33 +104,63 @@ async fn check_program(call: &Call<'_>, spec: &ScheduleSpec) -> ApiResult<()> {
     Ok(())
 }
 
-fn sealed(master: &str, id: &str, to: &[Recipient]) -> ApiResult<(String, String)> {
-    let plain = serde_json::to_vec(to).map_err(|e| ApiError::internal("recipients", e))?;
+/// A row's recipients after a create or update: those stored before (none for a new
+/// row), the new list (`inputs`, or the stored one kept), and its shown and sealed forms.
+pub(super) struct Resealed {
+    pub before: Vec<Recipient>,
+    pub to: Vec<Recipient>,
+    pub shown: String,
+    pub sealed: String,
+}
+
+/// Opens the recipients `stored` for the row `id` (if any), replaces them with `inputs`
+/// when given (a webhook whose URL stays keeps its secret), and seals the result.
+pub(super) fn reseal(
+    env: &worker::Env,
+    id: &str,
+    stored: Option<&str>,
+    inputs: Option<&[RecipientInput]>,
+) -> ApiResult<Resealed> {
+    let master = postback_master_key(env)?;
+    let before = match stored {
+        Some(sealed) => crate::schedules::open_recipients(&master, id, sealed)?,
+        None => Vec::new(),
+    };
+    let to = match (inputs, stored) {
+        (Some(inputs), _) => recipient::parse(inputs, &before)?,
+        (None, Some(_)) => before.clone(),
+        (None, None) => {
+            return Err(
+                Invalid::new("recipients", "missing_field", "recipients is required").into(),
+            )
+        }
+    };
+    let plain = serde_json::to_vec(&to).map_err(|e| ApiError::internal("recipients", e))?;
     let views: Vec<_> = to.iter().map(Recipient::view).collect();
     let shown = serde_json::to_string(&views).map_err(|e| ApiError::internal("recipients", e))?;
-    Ok((shown, seal::seal(master, id, &plain)))
+    let sealed = seal::seal(&master, id, &plain);
+    Ok(Resealed {
+        before,
+        to,
+        shown,
+        sealed,
+    })
 }
 
 /// `POST /api/v1/report-schedules`.
 pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     let body = body::json::<ScheduleBody>(call.req).await?;
     let spec = ScheduleSpec::create(&body)?;
-    let inputs = body
-        .recipients
-        .as_deref()
-        .ok_or_else(|| Invalid::new("recipients", "missing_field", "recipients is required"))?;
-    let to = recipient::parse(inputs, &[])?;
-    check_program(call, &spec).await?;
-    let master = postback_master_key(call.env)?;
     let id = new_id("rsc");
-    let (shown, sealed) = sealed(&master, &id, &to)?;
+    let r = reseal(call.env, &id, None, body.recipients.as_deref())?;
+    check_program(call, &spec).await?;
     let row = ScheduleRow {
         id,
         name: spec.name.clone(),
         spec: serde_json::to_string(&spec).map_err(|e| ApiError::internal("schedule", e))?,
         status: spec.status.as_str().to_owned(),
-        recipients: shown,
-        recipients_sealed: sealed,
+        recipients: r.shown,
+        recipients_sealed: r.sealed,
         base_url: base_url(call),
         created_at: call.now,
         updated_at: call.now,
@@ -134,7 +168,7 @@ pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     schedules::insert(&call.store.db, &row).await?;
     Ok(respond::json(
         201,
-        &with_new_secrets(view(&row, &spec, call.now), &to, &[]),
+        &with_new_secrets(view(&row, &spec, call.now), &r.to, &r.before),
     ))
 }
 
@@ -186,19 +220,18 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     let row = find(call, id).await?;
     let spec = spec_of(&row)?.update(&body)?;
     check_program(call, &spec).await?;
-    let master = postback_master_key(call.env)?;
-    let before = recipients(&master, &row)?;
-    let to = match body.recipients.as_deref() {
-        Some(inputs) => recipient::parse(inputs, &before)?,
-        None => before.clone(),
-    };
-    let (shown, sealed) = sealed(&master, &row.id, &to)?;
+    let r = reseal(
+        call.env,
+        &row.id,
+        Some(&row.recipients_sealed),
+        body.recipients.as_deref(),
+    )?;
     let updated = ScheduleRow {
         name: spec.name.clone(),
         spec: serde_json::to_string(&spec).map_err(|e| ApiError::internal("schedule", e))?,
         status: spec.status.as_str().to_owned(),
-        recipients: shown,
-        recipients_sealed: sealed,
+        recipients: r.shown,
+        recipients_sealed: r.sealed,
         updated_at: call.now,
         ..row
     };
@@ -207,7 +240,7 @@ pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
     }
     Ok(respond::json(
         200,
-        &with_new_secrets(view(&updated, &spec, call.now), &to, &before),
+        &with_new_secrets(view(&updated, &spec, call.now), &r.to, &r.before),
     ))
 }
 
@@ -222,7 +255,7 @@ pub async fn delete(call: &Call<'_>, id: &str) -> ApiResult<Response> {
 }
 
 #[derive(Serialize)]
-struct DeliveryView {
+pub(super) struct DeliveryView {
     channel: String,
     target: String,
     status: String,
@@ -233,7 +266,7 @@ struct DeliveryView {
     delivered_at: Option<String>,
 }
 
-fn delivery_view(d: DeliveryRow) -> DeliveryView {
+pub(super) fn delivery_view(d: DeliveryRow) -> DeliveryView {
     DeliveryView {
         channel: d.channel,
         target: d.target,

@@ -1,7 +1,8 @@
-// Scheduled reports of the program: schedule one (the report, its range, cadence and
-// local hour, the file format, who gets it), see each schedule's next run, pause, resume
-// or delete it, and read every run: when it ran, its file to download, and how each
-// delivery went. A new webhook's signing secret is shown once, right after it is made.
+// Scheduled reports and alerts of the program: schedule a report (the report, its range,
+// cadence and local hour, the file format, who gets it), see each schedule's next run,
+// pause, resume or delete it, and read every run: when it ran, its file to download, and
+// how each delivery went; make alerts on a KPI or on new flags and read what they raised.
+// A new webhook's signing secret is shown once, right after it is made.
 import { html } from "../shared/html.js";
 import { api, query } from "../shared/api.js";
 import { useLoad } from "../shared/load.js";
@@ -26,6 +27,12 @@ const hour = (h) => `${String(h).padStart(2, "0")}:00`;
 const cadence = (s) => (s.cadence === "daily" ? "Daily" : s.cadence === "weekly" ? `Every ${s.weekday}` : `Monthly on day ${s.day_of_month}`);
 const recipient = (r) => r.address ?? `${r.type} ${r.url_hint}`;
 
+/** The recipients a form names: e-mail addresses and webhook URLs. */
+const recipientsOf = (f) => [
+  ...(f.emails ?? "").split(/[\s,;]+/).filter(Boolean).map((address) => ({ type: "email", address })),
+  ...["slack", "teams", "webhook"].filter((t) => f[t]).map((type) => ({ type, url: f[type] })),
+];
+
 function delivery(d) {
   const mark = d.status === "delivered" ? "✓" : d.status === "failed" ? "✗" : "…";
   const why = d.status === "delivered" ? "" : d.last_error ? ` (${d.last_error}${d.attempts > 1 ? `, ${d.attempts} attempts` : ""})` : "";
@@ -40,15 +47,81 @@ function Secrets({ schedule }) {
       <code data-testid="signing-secret">${r.signing_secret}</code></p>`)}`;
 }
 
+const METRICS = ["sales", "revenue", "commission", "clicks", "leads", "new_customers", "cr_click_to_sale", "epc", "aov", "refunds", "roi"];
+const REFERENCES = [
+  ["", "a number"], ["forecast", "% of the forecast"], ["forecast_lower", "% of the forecast's lower bound"],
+  ["forecast_upper", "% of the forecast's upper bound"], ["previous_day", "% of the day before"],
+  ["same_day_last_week", "% of the same day a week before"],
+];
+const EVENT_STATUS = { ...STATUS, suppressed: "Quiet period: not sent" };
+
+function Alerts({ program, alerts, events, reload }) {
+  const change = async (alert, body) => {
+    await api(`/api/v1/alerts/${alert.id}`, { method: body ? "PATCH" : "DELETE", body });
+    reload();
+  };
+  return html`
+    <${Form} title="Make alert" done=${(a) => html`<strong>${a.name}</strong> watches: ${a.rule}.
+      ${a.recipients.filter((r) => r.signing_secret).map((r) => html`<p>Signing secret for ${r.url_hint} (shown only now):
+        <code data-testid="signing-secret">${r.signing_secret}</code></p>`)}`}
+      submit=${async (f) => {
+        const recipients = recipientsOf(f);
+        const rule = f.kind !== "kpi" ? {} : {
+          metric: f.metric, operator: f.operator, threshold: f.threshold, ...(f.relative_to ? { relative_to: f.relative_to } : {}),
+        };
+        const result = await api("/api/v1/alerts", { method: "POST", body: {
+          name: f.name, program_id: program.id, kind: f.kind, ...rule, quiet_hours: Number(f.quiet_hours), recipients,
+        } });
+        reload();
+        return result;
+      }}>
+      <${Field} label="Name"><input name="name" required maxlength="200" placeholder="Sales dropped" /></${Field}>
+      <${Field} label="When"><select name="kind"><option value="kpi">a KPI of yesterday breaks a limit</option><option value="new_flag">a new fraud or anomaly flag</option><option value="partner_at_risk">a partner becomes at risk</option></select></${Field}>
+      <${Field} label="KPI"><select name="metric">${METRICS.map((m) => html`<option value=${m}>${m.replaceAll("_", " ")}</option>`)}</select></${Field}>
+      <${Field} label="Is"><select name="operator"><option value="below">below</option><option value="above">above</option></select></${Field}>
+      <${Field} label="Limit" hint="a number, or a percentage"><input name="threshold" inputmode="decimal" pattern="[0-9]{1,12}([.][0-9]{1,6})?" placeholder="50" /></${Field}>
+      <${Field} label="Of"><select name="relative_to">${REFERENCES.map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select></${Field}>
+      <${Field} label="Quiet for, hours" hint="after it has sent"><input name="quiet_hours" type="number" min="0" max="168" value="24" /></${Field}>
+      <${Field} label="E-mail to"><input name="emails" placeholder="anna@shop.example" /></${Field}>
+      <${Field} label="Slack webhook URL"><input name="slack" type="url" /></${Field}>
+      <${Field} label="Teams workflow URL"><input name="teams" type="url" /></${Field}>
+      <${Field} label="Webhook URL"><input name="webhook" type="url" /></${Field}>
+    </${Form}>
+    <section class="panel" aria-labelledby="alerts-title">
+      <h2 id="alerts-title">Alerts</h2>
+      ${alerts.length === 0 ? html`<${Empty}>No alert for this program yet. Make one above: it is checked after every rollup.</${Empty}>`
+        : html`<${SortableTable} rowKey=${(a) => a.id} rows=${alerts} columns=${[
+          { key: "name", label: "Alert" },
+          { key: "rule", label: "Rule" },
+          { key: "quiet_hours", label: "Quiet", numeric: true, render: (a) => `${a.quiet_hours} h` },
+          { key: "recipients", label: "To", render: (a) => a.recipients.map(recipient).join(", ") },
+          { key: "last_sent_at", label: "Last sent", render: (a) => (a.status === "paused" ? "paused" : dateTime(a.last_sent_at)) },
+          { key: "id", label: "", render: (a) => html`<span class="actions">
+            ${a.status === "active"
+              ? html`<button type="button" onClick=${() => change(a, { status: "paused" })}>Pause</button>`
+              : html`<button type="button" onClick=${() => change(a, { status: "active" })}>Resume</button>`}
+            <button type="button" onClick=${() => window.confirm(`Delete "${a.name}"?`) && change(a, null)}>Delete</button></span>` },
+        ]} />`}
+      ${events.length > 0 && html`<h3>Raised</h3><${SortableTable} rowKey=${(e) => e.id} initial=${{ key: "created_at", descending: true }} rows=${events} columns=${[
+        { key: "created_at", label: "When", render: (e) => dateTime(e.created_at) },
+        { key: "title", label: "What" },
+        { key: "status", label: "Status", render: (e) => html`<span data-status=${e.status}>${EVENT_STATUS[e.status] ?? e.status}</span>` },
+        { key: "deliveries", label: "Deliveries", render: (e) => html`<ul class="plain">${e.deliveries.map((d) => html`<li>${delivery(d)}</li>`)}</ul>` },
+      ]} />`}
+    </section>`;
+}
+
 export function Reports({ program }) {
   const { data, error, reload } = useLoad(async () => {
-    const [schedules, runs] = await Promise.all([
+    const [schedules, runs, alerts, events] = await Promise.all([
       api(`/api/v1/report-schedules?${query({ limit: 200 })}`),
       api(`/api/v1/report-runs?${query({ limit: 100 })}`),
+      api(`/api/v1/alerts?${query({ program_id: program.id, limit: 200 })}`),
+      api(`/api/v1/alert-events?${query({ program_id: program.id, limit: 50 })}`),
     ]);
     const mine = schedules.data.filter((s) => s.filters.program_id === program.id);
     const ids = new Set(mine.map((s) => s.id));
-    return { schedules: mine, runs: runs.data.filter((r) => ids.has(r.schedule_id)) };
+    return { schedules: mine, runs: runs.data.filter((r) => ids.has(r.schedule_id)), alerts: alerts.data, events: events.data };
   }, [program.id]);
   if (error) return html`<${Problem} error=${error} retry=${reload} />`;
   if (!data) return html`<${Loading} what="Loading scheduled reports" />`;
@@ -59,10 +132,7 @@ export function Reports({ program }) {
   return html`<div class="reports">
     <${Form} title="Schedule report" done=${(s) => html`<${Secrets} schedule=${s} />`}
       submit=${async (f) => {
-        const recipients = [
-          ...(f.emails ?? "").split(/[\s,;]+/).filter(Boolean).map((address) => ({ type: "email", address })),
-          ...["slack", "teams", "webhook"].filter((t) => f[t]).map((type) => ({ type, url: f[type] })),
-        ];
+        const recipients = recipientsOf(f);
         const result = await api("/api/v1/report-schedules", { method: "POST", body: {
           name: f.name, report: f.report, range: f.range, format: f.format,
           ...(f.report === "kpis" ? { group_by: f.group_by } : {}),
@@ -121,5 +191,6 @@ export function Reports({ program }) {
             : r.error ?? "—") },
         ]} />`}
     </section>
+    <${Alerts} program=${program} alerts=${data.alerts} events=${data.events} reload=${reload} />
   </div>`;
 }
