@@ -176,8 +176,9 @@ async fn create_due_run(
     let Some(due) = latest_due(spec.cadence_value()?, spec.hour, spec.tz()?, now) else {
         return Ok(None);
     };
-    // A schedule starts with its first due moment after it was made.
-    if due.at_ms < row.created_at {
+    // A schedule starts with its first due moment after it was made or last changed (a
+    // new hour, or a resume, does not send a period that was due before).
+    if due.at_ms < row.updated_at {
         return Ok(None);
     }
     let (from, to) = spec.range()?.of(due.local_day);

@@ -83,7 +83,10 @@ test("a commission experiment started in the dashboard shows its arms and no ver
   const section = page.locator("section[aria-label='Fifteen percent']");
   await section.waitFor();
   for (const arm of ["control", "treatment"]) {
-    const cells = await section.locator("tbody tr", { hasText: arm }).locator("td").allTextContents();
+    // The arms' table loads after the experiment's section appears.
+    const row = section.locator("tbody tr", { hasText: arm });
+    await row.waitFor();
+    const cells = await row.locator("td").allTextContents();
     assert.equal(cells[1], "2", `${arm}: ${cells.join(" | ")}`);
   }
   assert.match(await section.locator("[data-testid=experiment-verdict]").textContent(), /Running: no verdict before the period ends/);

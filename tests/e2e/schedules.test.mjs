@@ -137,6 +137,13 @@ test("a due schedule runs once, keeps its file in R2 and reaches e-mail, Slack, 
     timezone: TZ, filters: { program_id: program.id }, recipients: [{ type: "email", address: "weekly@shop.example" }],
   });
   assert.equal(weekly.status, 201, weekly.text);
+  // A paused one does not run either.
+  const paused = await api("POST", "/api/v1/report-schedules", {
+    name: unique("Paused"), range: "yesterday", cadence: "daily", hour: local(dueAt).hour, status: "paused",
+    timezone: TZ, filters: { program_id: program.id }, recipients: [{ type: "email", address: "paused@shop.example" }],
+  });
+  assert.equal(paused.status, 201, paused.text);
+  assert.equal(paused.json.next_run_at, null);
 
   // Before the due moment nothing runs; at it the cron fires twice, then once late.
   await cronAt(dueAt - 60_000);
@@ -150,6 +157,7 @@ test("a due schedule runs once, keeps its file in R2 and reaches e-mail, Slack, 
   }, { ms: 60_000, what: "the run to be delivered" });
   assert.equal((await api("GET", `/api/v1/report-runs?schedule_id=${schedule.id}`)).json.data.length, 1, "one run per period");
   assert.equal((await api("GET", `/api/v1/report-runs?schedule_id=${weekly.json.id}`)).json.data.length, 0);
+  assert.equal((await api("GET", `/api/v1/report-runs?schedule_id=${paused.json.id}`)).json.data.length, 0);
   assert.deepEqual([run.period_key, run.from, run.to], [runDay, yesterday, runDay]);
   assert.equal(run.file.name, `${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${yesterday}.csv`);
   assert.equal(run.file.rows, 2);

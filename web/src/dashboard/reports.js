@@ -119,7 +119,8 @@ export function Reports({ program }) {
       api(`/api/v1/alerts?${query({ program_id: program.id, limit: 200 })}`),
       api(`/api/v1/alert-events?${query({ program_id: program.id, limit: 50 })}`),
     ]);
-    const mine = schedules.data.filter((s) => s.filters.program_id === program.id);
+    // This program's schedules, and those over every program (made through the API).
+    const mine = schedules.data.filter((s) => !s.filters.program_id || s.filters.program_id === program.id);
     const ids = new Set(mine.map((s) => s.id));
     return { schedules: mine, runs: runs.data.filter((r) => ids.has(r.schedule_id)), alerts: alerts.data, events: events.data };
   }, [program.id]);
@@ -164,7 +165,7 @@ export function Reports({ program }) {
       <h2 id="schedules-title">Scheduled reports</h2>
       ${data.schedules.length === 0 ? html`<${Empty}>No scheduled report for this program yet. Schedule one above: it arrives by e-mail, Slack, Teams or webhook with the file and a summary.</${Empty}>`
         : html`<${SortableTable} rowKey=${(s) => s.id} rows=${data.schedules} columns=${[
-          { key: "name", label: "Report" },
+          { key: "name", label: "Report", render: (s) => (s.filters.program_id ? s.name : `${s.name} (all programs)`) },
           { key: "range", label: "Period", render: (s) => RANGES.find(([v]) => v === s.range)?.[1] ?? s.range },
           { key: "cadence", label: "When", render: (s) => `${cadence(s)} at ${hour(s.hour)} (${s.timezone})` },
           { key: "format", label: "File" },
