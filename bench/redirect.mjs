@@ -1,5 +1,6 @@
 // bench/redirect: partnerlens's redirect against the runtime's ceiling, a Sink-style JS
-// tracker and the floor of Rust in this runtime, all served by workerd directly through
+// tracker, a JS worker built like partnerlens (the fair peer) and the floor of Rust in
+// this runtime, all served by workerd directly through
 // Miniflare (no wrangler proxy), loaded by wrk in interleaved rounds. Prints requests/s,
 // p50/p99 latency, the ratios, and clicks stored versus redirects served.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -32,7 +33,7 @@ async function jsRuntime(script, name) {
   }));
   const url = await mf.ready;
   const db = await migrate(mf, [
-    "CREATE TABLE clicks (id TEXT PRIMARY KEY, code TEXT, ts INTEGER, ua TEXT, referer TEXT, country TEXT, sub1 TEXT)",
+    "CREATE TABLE clicks (id TEXT PRIMARY KEY, code TEXT, ts INTEGER, ua TEXT, referer TEXT, country TEXT, sub1 TEXT, visitor TEXT)",
   ]);
   const kv = await mf.getKVNamespace("LINKS");
   for (let i = 0; i < 100; i++) {
@@ -125,11 +126,14 @@ try {
   runtimes.push(ceiling.mf);
   const sink = await jsRuntime("sink-tracker.mjs", "sink");
   runtimes.push(sink.mf);
+  const peer = await jsRuntime("partnerlens-js.mjs", "peer");
+  runtimes.push(peer.mf);
   const targets = [
     { key: "a", name: "partnerlens redirect (Rust)", url: new URL("/r/bench-7?sub1=bench", rust.url).href, db: rust.db },
     { key: "b", name: "JS static 302 (ceiling)", url: new URL("/r/bench-7", ceiling.url).href },
     { key: "c", name: "JS Sink-style tracker (peer)", url: new URL("/r/bench-7?sub1=bench", sink.url).href, db: sink.db },
     { key: "d", name: "Rust static 302 (floor)", url: new URL("/__bench/floor", rust.url).href },
+    { key: "j", name: "JS built like partnerlens (fair)", url: new URL("/r/bench-7?sub1=bench", peer.url).href, db: peer.db },
   ];
   // The same build without static assets, as the links Worker (`wrangler deploy --env
   // links`) serves it: what the assets router in front of every request costs.
@@ -181,7 +185,7 @@ try {
   }
   const ratio = (x, y) => (summary[x].rps / summary[y].rps).toFixed(2);
   console.log("");
-  console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}` +
+  console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}   a/j = ${ratio("a", "j")} (against a JS worker of the same design)` +
     (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : "") +
     `   f/a = ${ratio("f", "a")} (without the assets router against with it)` +
     `   g/i = ${ratio("g", "i")} (a link running a split test against one that does not, same runtime; h/i = ${ratio("h", "i")} for a returning visitor)`);

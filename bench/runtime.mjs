@@ -37,8 +37,9 @@ export async function migrate(mf, sqlTexts) {
  * Serves the worker build in `build` (by default the current one, `build/`), behind
  * Workers Static Assets as `wrangler.toml` configures them when its checkout has a
  * built `public/` (the Worker runs first), so the redirect is measured as deployed.
+ * With `persist`, D1 lives in a SQLite file under that directory (bench/storage reads it).
  */
-export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false } = {}) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist } = {}) {
   const pub = join(build, "..", "public");
   const assets = withAssets && existsSync(pub)
     ? {
@@ -53,6 +54,8 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
+    // persist: D1 (and the rest) in files under this directory, not in memory.
+    ...(persist ? { resourcePersistencePath: persist } : {}),
     workers: [{
       name: "partnerlens",
       modulesRoot: build,
