@@ -52,9 +52,10 @@ pids+=("$RUNTIME_PID")
 fault_port="$(free_port)"
 # A second runtime with test-only faults: its queue consumer fails the first delivery of
 # every batch halfway, its first long rollup run fails midway, and D1 refuses the first
-# write of conversions whose order id starts with `fail-once-` (src/faults.rs).
+# write of conversions whose order id starts with `fail-once-`, and archive writes of
+# programs named `archive-fails-…` store half an object and fail (src/faults.rs).
 start_runtime "$STATE/faults" "$fault_port" --env-file "$STATE/test.vars" \
-    --var FAULT_INJECTION:fail_first_delivery,rollup_crash_once,fail_storage_once
+    --var FAULT_INJECTION:fail_first_delivery,rollup_crash_once,fail_storage_once,archive_fails_midway
 pids+=("$RUNTIME_PID")
 for p in "$port" "$fault_port"; do
     wait_for "http://127.0.0.1:$p/healthz" 180 || { say "runtime on port $p did not start"; exit 1; }

@@ -2,7 +2,8 @@
 //! approves pending sales whose program's hold period is over, and queues the outbound
 //! postbacks due, rolls up the days whose events changed, walks the partner journey
 //! forward, checks the alerts and creates and queues the scheduled reports that are due,
-//! and queues the nightly insights of programs whose day has ended. Every step is
+//! queues the days of raw events that may move to the R2 archive, and queues the nightly
+//! insights of programs whose day has ended. Every step is
 //! idempotent, so a missed or repeated run does no harm.
 
 use worker::Env;
@@ -60,6 +61,14 @@ pub async fn run(env: &Env, now: i64, scheduled_at: i64) {
     }
     // Alerts and the scheduled reports due by now, after the rollups they read.
     schedules::due(env, &db, scheduled_at).await;
+    // Raw days no longer needed in D1 go to R2 (queued; one day per program and kind).
+    match crate::archive::plan(env, &db, now).await {
+        Ok(tasks) if !tasks.is_empty() => {
+            worker::console_log!("queued {} archive tasks", tasks.len())
+        }
+        Ok(_) => {}
+        Err(error) => worker::console_error!("planning the event archive failed: {error}"),
+    }
     // Last: the nightly insights of every program whose local day has ended, queued
     // (one job per program) after that day's rollups and alerts above.
     insights::schedule(env, &db, now).await;

@@ -9,7 +9,10 @@
 //!   killed midway;
 //! - `fail_storage_once`: the first write of a conversion whose order id starts with
 //!   `fail-once-` fails in D1 (its transaction is refused after the insert), like a
-//!   database that fails mid-request; the sender's retry must record it exactly once.
+//!   database that fails mid-request; the sender's retry must record it exactly once;
+//! - `archive_fails_midway`: every archive write of a program whose name starts with
+//!   `archive-fails-` stores half the object in R2 and then fails, like a write cut off;
+//!   nothing of the day may leave D1.
 //!
 //! The list is read once per isolate (`configure`, at every entry point).
 
@@ -22,6 +25,9 @@ const VAR: &str = "FAULT_INJECTION";
 pub const FAIL_FIRST_DELIVERY: &str = "fail_first_delivery";
 pub const ROLLUP_CRASH_ONCE: &str = "rollup_crash_once";
 pub const FAIL_STORAGE_ONCE: &str = "fail_storage_once";
+pub const ARCHIVE_FAILS_MIDWAY: &str = "archive_fails_midway";
+/// The program-name prefix `archive_fails_midway` applies to.
+pub const ARCHIVE_FAILS_PREFIX: &str = "archive-fails-";
 /// The order-id prefix `fail_storage_once` applies to.
 const FAIL_ONCE_PREFIX: &str = "fail-once-";
 

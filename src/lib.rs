@@ -11,12 +11,15 @@
 //! - `outbound`: approved conversions told to partners' own trackers.
 //! - `schedules`: scheduled reports (due runs, files in R2, deliveries); `alerts`: KPI and
 //!   flag alerts; `notify`: the channels (e-mail, Slack, Teams, signed webhooks).
+//! - `archive`: raw clicks and impressions moved to R2 by day, and back on request.
 //! - `queue`, `cron`: the click queue consumer and the scheduled worker.
 
 pub mod domain;
 
 #[cfg(target_arch = "wasm32")]
 mod alerts;
+#[cfg(target_arch = "wasm32")]
+mod archive;
 #[cfg(target_arch = "wasm32")]
 mod cron;
 #[cfg(target_arch = "wasm32")]
@@ -69,6 +72,8 @@ mod entry {
             crate::outbound::deliver(batch, &env).await;
         } else if batch.queue().ends_with("-insights") {
             crate::insights::consume(batch, &env).await;
+        } else if batch.queue().ends_with("-archive") {
+            crate::archive::consume(batch, &env).await;
         } else if batch.queue().ends_with("-reports") {
             crate::schedules::consume(batch, &env).await;
         } else {

@@ -15,6 +15,7 @@
 //! - `schedules`: when a scheduled report is due, the period it covers, and what a
 //!   schedule asks for; `notify`: recipients, sealed credentials and each channel's
 //!   message; `alerts`: alert rules, their judgement and quiet periods;
+//! - `archive`: when a day of raw events may leave D1 for R2, and its ids and keys;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -22,6 +23,7 @@
 //! numbers at the edge and unit-tested natively with `cargo test`.
 
 pub mod alerts;
+pub mod archive;
 pub mod auth;
 pub mod conversions;
 pub mod cursor;

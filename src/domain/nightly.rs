@@ -62,6 +62,10 @@ pub fn partners_to_forecast<'a>(series: &[(&'a str, &[f64])]) -> Vec<&'a str> {
     chosen.into_iter().map(|(id, _)| id).collect()
 }
 
+/// Days one nightly job judges at most (a program whose job was down longer starts
+/// again from the last of them).
+pub const CATCH_UP_DAYS: i64 = 7;
+
 /// The flags' window: the evaluated day and the six before it.
 pub const FLAG_WINDOW_DAYS: i64 = 7;
 /// Days of daily clicks behind the spike and drop checks (three weeks of baseline for

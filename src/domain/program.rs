@@ -1,5 +1,6 @@
 //! Partner programs: the advertiser's offer that links, rules and money belong to.
 
+use chrono::{Offset, TimeZone};
 use rust_decimal::Decimal;
 
 use super::conversions::promo_code::AttributionPriority;
@@ -206,17 +207,43 @@ fn min_payout(raw: &str) -> Result<Decimal, Invalid> {
     parse_amount("min_payout", raw, 2)
 }
 
-/// An IANA time zone name such as `Europe/Berlin`.
+/// An IANA time zone name such as `Europe/Berlin`, whose UTC offsets are whole hours:
+/// the program's reports cut its local days out of hourly rollups, which cannot be exact
+/// at a half-hour offset (the reports refuse those zones too).
 pub fn timezone(raw: &str) -> Result<String, Invalid> {
-    raw.parse::<chrono_tz::Tz>()
-        .map(|tz| tz.name().to_owned())
-        .map_err(|_| {
-            Invalid::new(
+    let tz = raw.parse::<chrono_tz::Tz>().map_err(|_| {
+        Invalid::new(
+            "timezone",
+            "unknown_timezone",
+            format!("'{raw}' is not an IANA time zone name (for example Europe/Berlin)"),
+        )
+    })?;
+    // Every 15 days from 2000 to 2100: both sides of every daylight-saving change. (Some
+    // zones had half-hour offsets long ago, Singapore until 1981: a report of those
+    // years is refused on its own.)
+    const STEP_MS: i64 = 15 * 86_400_000;
+    const FROM_MS: i64 = 946_684_800_000;
+    const UNTIL_MS: i64 = 4_102_444_800_000;
+    for at in (FROM_MS..UNTIL_MS).step_by(STEP_MS as usize) {
+        let Some(local) = tz.timestamp_millis_opt(at).single() else {
+            continue;
+        };
+        let seconds = local.offset().fix().local_minus_utc();
+        if seconds % 3600 != 0 {
+            return Err(Invalid::new(
                 "timezone",
-                "unknown_timezone",
-                format!("'{raw}' is not an IANA time zone name (for example Europe/Berlin)"),
-            )
-        })
+                "unsupported_timezone",
+                format!(
+                    "{} is {}:{:02} from UTC at times; programs and their reports support time \
+                     zones whose offsets are whole hours",
+                    tz.name(),
+                    seconds / 3600,
+                    (seconds % 3600).abs() / 60
+                ),
+            ));
+        }
+    }
+    Ok(tz.name().to_owned())
 }
 
 /// The query parameter that carries the click id to the advertiser: `[A-Za-z0-9_]{1,32}`.
@@ -257,6 +284,27 @@ mod tests {
         assert_eq!(program.settings.timezone, "UTC");
     }
 
+    /// openapi.yaml's `ProgramTimeZone` lists exactly the zones a program accepts (all
+    /// of them, as JSON, with `cargo test --lib program_time_zones -- --nocapture`).
+    #[test]
+    fn program_time_zones() {
+        let accepted: Vec<&str> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| tz.name())
+            .filter(|name| timezone(name).is_ok())
+            .collect();
+        println!("{}", serde_json::to_string(&accepted).unwrap());
+        let schema = include_str!("../../openapi.yaml");
+        let start = schema
+            .find("    ProgramTimeZone:")
+            .expect("ProgramTimeZone in openapi.yaml");
+        let list = &schema[start..];
+        let list = &list[list.find("enum: [").unwrap()..list.find("\n      ]").unwrap()];
+        let listed: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+        assert_eq!(listed, accepted);
+        assert!(accepted.contains(&"Europe/Berlin") && !accepted.contains(&"Asia/Kolkata"));
+    }
+
     #[test]
     fn each_bad_field_is_named() {
         let field = |currency, click_id: Option<&str>, changes| {
@@ -292,6 +340,17 @@ mod tests {
             field("EUR", None, with(|c| c.timezone = Some("Mars/Base".into()))),
             "timezone"
         );
+        assert_eq!(timezone("Asia/Singapore").unwrap(), "Asia/Singapore");
+        for zone in ["Asia/Kolkata", "Pacific/Marquesas", "Australia/Lord_Howe"] {
+            let error = timezone(zone).unwrap_err();
+            assert_eq!(
+                (error.field, error.code),
+                ("timezone", "unsupported_timezone"),
+                "{zone}"
+            );
+        }
+        assert_eq!(timezone("America/New_York").unwrap(), "America/New_York");
+        assert_eq!(timezone("Europe/Berlin").unwrap(), "Europe/Berlin");
     }
 
     #[test]

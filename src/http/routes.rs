@@ -212,6 +212,15 @@ pub static ROUTES: &[Route] = &[
     api!(Get "/report-schedules/{id}", ADMIN, |c, p| admin::schedules::get(c, p.first())),
     api!(Patch "/report-schedules/{id}", ADMIN, |c, p| admin::schedules::update(c, p.first())),
     api!(Delete "/report-schedules/{id}", ADMIN, |c, p| admin::schedules::delete(c, p.first())),
+    api!(Get "/archives", ADMIN, |c, _| admin::archives::list(c)),
+    api!(Post "/archive-runs", ADMIN, |c, _| admin::archives::run(c)),
+    api!(Get "/archives/{id}", ADMIN, |c, p| admin::archives::get(c, p.first())),
+    api!(Get "/archives/{id}/parts/{part}", ADMIN, |c, p| admin::archives::part(
+        c,
+        p.first(),
+        p.as_slice()[1]
+    )),
+    api!(Post "/archives/{id}/restore", ADMIN, |c, p| admin::archives::restore(c, p.first())),
     api!(Get "/report-runs", ADMIN, |c, _| admin::schedules::runs(c)),
     api!(Get "/report-runs/{id}", ADMIN, |c, p| admin::schedules::run(c, p.first())),
     api!(Get "/report-runs/{id}/file", ADMIN, |c, p| admin::schedules::file(c, p.first())),
@@ -236,6 +245,7 @@ pub static ROUTES: &[Route] = &[
     api!(Get "/partner-tokens/{id}", ADMIN, |c, p| admin::partner_tokens::get(c, p.first())),
     api!(Delete "/partner-tokens/{id}", ADMIN, |c, p| admin::partner_tokens::revoke(c, p.first())),
     api!(Post "/import/clicks", ADMIN, |c, _| admin::import::clicks(c)),
+    api!(Post "/import/impressions", ADMIN, |c, _| admin::import::impressions(c)),
     api!(Post "/import/conversions", ADMIN, |c, _| admin::import::conversions(c)),
     api!(Get "/reports/kpis", REPORT, |c, _| admin::reports::kpis(c)),
     api!(Get "/reports/partners", REPORT, |c, _| admin::reports::partners(c)),

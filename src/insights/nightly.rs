@@ -26,7 +26,7 @@ use crate::storage::{flags, StorageError};
 
 /// Days one job judges at most (a program whose job was down longer starts again from
 /// the last of them).
-pub const MAX_DAYS_PER_RUN: i64 = 7;
+pub const MAX_DAYS_PER_RUN: i64 = crate::domain::nightly::CATCH_UP_DAYS;
 
 /// What one run did.
 #[derive(Debug, Default, serde::Serialize)]

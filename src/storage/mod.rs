@@ -2,6 +2,7 @@
 //! lives under this module; handlers call named operations and never see SQL.
 
 pub mod alerts;
+pub mod archive;
 pub mod auth_failures;
 pub mod bi_keys;
 pub mod conversions;

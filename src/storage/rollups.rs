@@ -2,7 +2,8 @@
 //!
 //! Every write that changes what a day counts (clicks and impressions stored, a
 //! conversion recorded or its status changed) marks the UTC day of the event dirty. A
-//! rollup run rebuilds each dirty day's 24 hours from the raw tables in one transaction
+//! rollup run rebuilds each dirty day's 24 hours from the raw tables (and the counts of
+//! the events archived to R2, `archived_event_hours`) in one transaction
 //! (delete, insert-select, unmark), so its cost follows the days that changed, not the
 //! history, and a run killed midway or run twice leaves the same numbers.
 
@@ -26,8 +27,33 @@ const DIRTY_WITHIN: &str = "SELECT day, marked_at FROM rollup_dirty_days \
 const CLEAR_HOURS: &str = "DELETE FROM rollup_hourly WHERE hour >= ?1 AND hour < ?2";
 const UNMARK: &str = "DELETE FROM rollup_dirty_days WHERE day = ? AND marked_at = ?";
 
-/// Rebuilds the hours `[?1, ?2)` (hour indexes) from clicks, impressions and counted
-/// conversions; `?3`/`?4` are the same range in milliseconds.
+/// What one raw click counts in a rollup hour, by dimension: shared by the rollup and
+/// the archive's moves (`storage::archive`), so a click counts the same in D1 and out.
+macro_rules! click_facts_sql {
+    () => {
+        "ts / 3600000 AS hour, program_id, partner_id, link_id, \
+         coalesce(country, '') AS country, device, \
+         coalesce(utm_source, referrer_host, 'direct') AS source, \
+         coalesce(variant, '') AS variant, coalesce(material_id, '') AS material_id, \
+         1 - is_bot AS clicks, is_unique AS unique_clicks, is_bot AS bot_clicks, \
+         0 AS impressions"
+    };
+}
+pub(crate) use click_facts_sql;
+
+/// What one raw impression counts, in the same columns as [`click_facts_sql`].
+macro_rules! impression_facts_sql {
+    () => {
+        "ts / 3600000 AS hour, program_id, partner_id, link_id, \
+         coalesce(country, '') AS country, device, coalesce(referrer_host, 'direct') AS source, \
+         '' AS variant, coalesce(material_id, '') AS material_id, \
+         0 AS clicks, 0 AS unique_clicks, 0 AS bot_clicks, 1 - is_bot AS impressions"
+    };
+}
+pub(crate) use impression_facts_sql;
+
+/// Rebuilds the hours `[?1, ?2)` (hour indexes) from clicks, impressions, the counts of
+/// archived ones, and counted conversions; `?3`/`?4` are the same range in milliseconds.
 const BUILD_HOURS: &str = concat!(
     "INSERT INTO rollup_hourly (hour, program_id, partner_id, link_id, \
      country, device, source, attribution, variant, material_id, clicks, unique_clicks, bot_clicks, \
@@ -37,23 +63,24 @@ const BUILD_HOURS: &str = concat!(
      sum(clicks), sum(unique_clicks), sum(bot_clicks), sum(impressions), sum(leads), \
      sum(qualified_leads), sum(sales), sum(refunds), sum(revenue_cents), sum(commission_cents) \
      FROM ( \
-       SELECT ts / 3600000 AS hour, program_id, partner_id, link_id, coalesce(country, '') AS country, \
-         device, coalesce(utm_source, referrer_host, 'direct') AS source, 'click' AS attribution, \
-         coalesce(variant, '') AS variant, coalesce(material_id, '') AS material_id, \
-         1 - is_bot AS clicks, is_unique AS unique_clicks, is_bot AS bot_clicks, 0 AS impressions, \
-         0 AS leads, 0 AS qualified_leads, 0 AS sales, 0 AS refunds, 0 AS revenue_cents, \
-         0 AS commission_cents \
+       SELECT ",
+    click_facts_sql!(),
+    ", 'click' AS attribution, 0 AS leads, 0 AS qualified_leads, 0 AS sales, 0 AS refunds, \
+         0 AS revenue_cents, 0 AS commission_cents \
        FROM clicks WHERE ts >= ?3 AND ts < ?4 \
        UNION ALL \
-       SELECT ts / 3600000, program_id, partner_id, link_id, coalesce(country, ''), device, \
-         coalesce(referrer_host, 'direct'), 'click', '', coalesce(material_id, ''), \
-         0, 0, 0, 1 - is_bot, 0, 0, 0, 0, 0, 0 \
-       FROM impressions WHERE ts >= ?3 AND ts < ?4 \
+       SELECT ",
+    impression_facts_sql!(),
+    ", 'click', 0, 0, 0, 0, 0, 0 FROM impressions WHERE ts >= ?3 AND ts < ?4 \
+       UNION ALL \
+       SELECT hour, program_id, partner_id, link_id, country, device, source, variant, \
+         material_id, clicks, unique_clicks, bot_clicks, impressions, 'click', 0, 0, 0, 0, 0, 0 \
+       FROM archived_event_hours WHERE hour >= ?1 AND hour < ?2 \
        UNION ALL \
        SELECT ts / 3600000, program_id, partner_id, link_id, coalesce(country, ''), \
          coalesce(device, 'other'), ",
     super::conversion_source_sql!(),
-    ", attribution, coalesce(variant, ''), coalesce(material_id, ''), 0, 0, 0, 0, \
+    ", coalesce(variant, ''), coalesce(material_id, ''), 0, 0, 0, 0, attribution, \
          event = 'lead', event = 'qualified', event = 'sale', event = 'refund', \
          CASE event WHEN 'sale' THEN amount_cents WHEN 'refund' THEN -amount_cents ELSE 0 END, \
          commission_cents \

@@ -1,4 +1,4 @@
-//! `POST /api/v1/import/clicks` and `POST /api/v1/import/conversions`: NDJSON history
+//! `POST /api/v1/import/clicks`, `/import/impressions` and `/import/conversions`: NDJSON history
 //! from another tracker, through the same bot, uniqueness, attribution and commission code
 //! as live traffic, idempotent on click ids and order ids. Good lines are kept whatever
 //! the bad ones say; the answer lists the bad ones by line number.
@@ -9,6 +9,7 @@ use serde::Serialize;
 use worker::Response;
 
 use super::Call;
+use crate::domain::archive::{archive_id, Kind as ArchiveKind};
 use crate::domain::import::{click_line, conversion_line, ImportedClick, LinkRef, MAX_LINES};
 use crate::domain::time::utc_day;
 use crate::domain::tracking::click::{visitor_hash, CapturedEvent, EventKind};
@@ -17,8 +18,11 @@ use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::recording::{self, RecordError};
+use crate::storage::archive as store;
 use crate::storage::links::{self, LinkRow};
 use crate::storage::{programs, salts, tracking};
+
+const DAY_MS: i64 = 86_400_000;
 
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Clicks per D1 batch (each is two statements).
@@ -76,6 +80,7 @@ async fn link(
 
 async fn captured(
     call: &Call<'_>,
+    kind: EventKind,
     click: ImportedClick,
     link: &LinkRow,
     salts_by_day: &mut HashMap<String, String>,
@@ -92,7 +97,7 @@ async fn captured(
     let agent = classify(&click.user_agent);
     let event = CapturedEvent {
         variant: None,
-        kind: EventKind::Click,
+        kind,
         id: click.id,
         ts: click.ts,
         link_id: link.id.clone(),
@@ -110,11 +115,26 @@ async fn captured(
     Ok((event, agent))
 }
 
+/// `POST /api/v1/import/clicks`.
 pub async fn clicks(call: &mut Call<'_>) -> ApiResult<Response> {
+    events(call, EventKind::Click).await
+}
+
+/// `POST /api/v1/import/impressions`: the same lines (sub and UTM fields are ignored).
+pub async fn impressions(call: &mut Call<'_>) -> ApiResult<Response> {
+    events(call, EventKind::Impression).await
+}
+
+async fn events(call: &mut Call<'_>, kind: EventKind) -> ApiResult<Response> {
     let lines = lines(call).await?;
     let mut answer = Answer::default();
     let mut links_by_ref = HashMap::new();
     let mut salts_by_day = HashMap::new();
+    let mut closed_days: HashMap<String, bool> = HashMap::new();
+    let archive_kind = match kind {
+        EventKind::Click => ArchiveKind::Clicks,
+        EventKind::Impression => ArchiveKind::Impressions,
+    };
     let mut events = Vec::new();
     for (number, line) in lines {
         let click = match click_line(&line) {
@@ -134,7 +154,27 @@ pub async fn clicks(call: &mut Call<'_>) -> ApiResult<Response> {
             });
             continue;
         };
-        events.push(captured(call, click, &link, &mut salts_by_day).await?);
+        // An archived day's uniqueness was settled without this event: restore it first.
+        let archive = archive_id(&link.program_id, archive_kind, click.ts.div_euclid(DAY_MS));
+        let closed = match closed_days.get(&archive) {
+            Some(closed) => *closed,
+            None => {
+                let closed = store::is_closed(&call.store.db, &archive).await?;
+                closed_days.insert(archive.clone(), closed);
+                closed
+            }
+        };
+        if closed {
+            answer.rejected.push(Rejected {
+                line: number,
+                error: format!(
+                    "ts: the day is in the event archive ({archive}); restore it with POST \
+                     /api/v1/archives/{archive}/restore before importing into it"
+                ),
+            });
+            continue;
+        }
+        events.push(captured(call, kind, click, &link, &mut salts_by_day).await?);
     }
     // The same order as live traffic would have come in.
     events.sort_by(|(a, _), (b, _)| (a.ts, &a.id).cmp(&(b.ts, &b.id)));

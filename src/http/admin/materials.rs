@@ -180,6 +180,8 @@ async fn find(call: &Call<'_>, id: &str) -> ApiResult<MaterialRow> {
 pub async fn list(call: &Call<'_>) -> ApiResult<Response> {
     let base = base_url(call);
     let program_id = call.param("program_id");
+    // Checked first: a bad `limit` or `cursor` is a 400 whatever else the request says.
+    let (after, limit) = call.paging()?;
     if let Some(partner_id) = call.param("partner_id") {
         let rows = materials::for_partner(&call.store.db, &partner_id, program_id.as_deref())
             .await?
@@ -191,7 +193,6 @@ pub async fn list(call: &Call<'_>) -> ApiResult<Response> {
             &serde_json::json!({ "data": rows, "next": null }),
         ));
     }
-    let (after, limit) = call.paging()?;
     let page =
         materials::list(&call.store.db, program_id.as_deref(), after.as_ref(), limit).await?;
     let rows = page

@@ -2,6 +2,7 @@
 //! route (from its guard in the route table), and what every handler is given.
 
 pub mod alerts;
+pub mod archives;
 pub mod bi_keys;
 pub mod conversions;
 pub mod crm;
