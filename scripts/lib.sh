@@ -120,8 +120,12 @@ start_runtime() {
     local state="$1" port="$2"
     shift 2
     mkdir -p "$state"
-    (cd "$ROOT" && wrangler d1 migrations apply partnerlens --local --persist-to "$state" \
-        > "$state/migrations.log" 2>&1) || { cat "$state/migrations.log" >&2; return 1; }
+    # Every D1 database of wrangler.toml: the main one and the event shards.
+    local database
+    for database in $(sed -n 's/^database_name = "\(.*\)"$/\1/p' "$ROOT/wrangler.toml"); do
+        (cd "$ROOT" && wrangler d1 migrations apply "$database" --local --persist-to "$state" \
+            >> "$state/migrations.log" 2>&1) || { cat "$state/migrations.log" >&2; return 1; }
+    done
     # Its own process group, so that stopping it reaches wrangler's node and workerd too.
     (cd "$ROOT" && exec setsid wrangler dev --ip 127.0.0.1 --port "$port" \
         --inspector-port "$(free_port)" --persist-to "$state" --test-scheduled \

@@ -23,6 +23,7 @@ use crate::domain::archive::{
 use crate::domain::time::parse_date;
 use crate::faults;
 use crate::storage::archive::{self as store, PartRow};
+use crate::storage::shards::{self, Shards};
 use crate::storage::{programs, StorageError, DB_BINDING};
 
 pub const QUEUE_BINDING: &str = "ARCHIVE";
@@ -81,6 +82,7 @@ fn r2(context: &str, error: impl std::fmt::Display) -> ArchiveError {
 /// The oldest day of a program's `kind` events that may leave D1 at `now`, if any.
 pub async fn next_day(
     db: &D1Database,
+    events: &D1Database,
     program_id: &str,
     kind: Kind,
     window_days: i64,
@@ -91,7 +93,7 @@ pub async fn next_day(
     let mut holds: Option<Holds> = None;
     let mut from = i64::MIN / 2;
     for _ in 0..PROBES {
-        let Some(ts) = store::first_event_at(db, kind, program_id, from).await? else {
+        let Some(ts) = store::first_event_at(events, kind, program_id, from).await? else {
             return Ok(None);
         };
         let day = ts.div_euclid(DAY_MS);
@@ -135,12 +137,14 @@ async fn load_holds(
 /// The cron's step (and `POST /api/v1/archive-runs`): queues the oldest day each program
 /// may archive of each kind, and the restores whose worker is gone. Answers the tasks.
 pub async fn plan(env: &Env, db: &D1Database, now: i64) -> Result<Vec<Task>> {
-    let dirty = store::dirty_days(db).await?;
+    let dirty = dirty_days(env, db).await?;
     let mut tasks = Vec::new();
     for program in store::program_windows(db).await? {
+        let events = shards::events_db(env, &program.events_shard)?;
         for kind in Kind::ALL {
             let day = next_day(
                 db,
+                &events,
                 &program.id,
                 kind,
                 program.attribution_window_days,
@@ -164,6 +168,17 @@ pub async fn plan(env: &Env, db: &D1Database, now: i64) -> Result<Vec<Task>> {
     }
     send(env, &tasks).await?;
     Ok(tasks)
+}
+
+/// The UTC days whose rollup is not current, in any database.
+async fn dirty_days(env: &Env, db: &D1Database) -> Result<Vec<i64>> {
+    let mut days = store::dirty_days(db).await?;
+    for shard in Shards::open(env)?.all() {
+        days.extend(store::dirty_days(shard).await?);
+    }
+    days.sort_unstable();
+    days.dedup();
+    Ok(days)
 }
 
 /// Queues `tasks`.
@@ -213,7 +228,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         let now = worker::Date::now().as_millis() as i64;
         let outcome = match task.action {
             Action::Archive => archive(env, &db, &bucket, &task, now).await,
-            Action::Restore => restore(&db, &bucket, &task, now).await,
+            Action::Restore => restore(env, &db, &bucket, &task, now).await,
         };
         if let Err(error) = outcome {
             worker::console_error!("archive: {:?} {} failed: {error}", task.action, task.id);
@@ -246,13 +261,17 @@ async fn archive(
     if !store::claim_archive(db, &task.id, &program_id, kind, &date, now, now + LEASE_MS).await? {
         return Ok(Outcome::Skipped);
     }
+    let Some(program) = programs::get(db, &program_id).await? else {
+        store::release(db, &task.id, Some("failed"), Some("no such program"), now).await?;
+        return Ok(Outcome::Skipped);
+    };
     // Test-only: programs named `archive-fails-…` get a write that fails midway.
     let fail_midway = faults::on(faults::ARCHIVE_FAILS_MIDWAY)
-        && programs::get(db, &program_id)
-            .await?
-            .is_some_and(|p| p.name.starts_with(faults::ARCHIVE_FAILS_PREFIX));
+        && program.name.starts_with(faults::ARCHIVE_FAILS_PREFIX);
+    let events = shards::events_db(env, &program.events_shard)?;
     let run = archive_parts(
         db,
+        &events,
         bucket,
         &task.id,
         &program_id,
@@ -266,13 +285,11 @@ async fn archive(
         Ok(true) => {
             store::finish_archive(db, &task.id, now).await?;
             // The program's next day, at once: a backlog drains without waiting for crons.
-            let window = store::program_windows(db)
-                .await?
-                .into_iter()
-                .find(|p| p.id == program_id)
-                .map_or(1, |p| p.attribution_window_days);
-            let dirty = store::dirty_days(db).await?;
-            if let Some(next) = next_day(db, &program_id, kind, window, now, &dirty).await? {
+            let dirty = dirty_days(env, db).await?;
+            let window = program.attribution_window_days;
+            if let Some(next) =
+                next_day(db, &events, &program_id, kind, window, now, &dirty).await?
+            {
                 let id = archive_id(&program_id, kind, next);
                 if id != task.id {
                     send(
@@ -304,6 +321,7 @@ async fn archive(
 #[allow(clippy::too_many_arguments)]
 async fn archive_parts(
     db: &D1Database,
+    events: &D1Database,
     bucket: &Bucket,
     id: &str,
     program_id: &str,
@@ -317,13 +335,13 @@ async fn archive_parts(
     // the object, which is the truth of what left.
     for part in parts.iter().filter(|p| p.status == "written") {
         let body = read(bucket, &part.object_key).await?;
-        move_out(db, kind, &body).await?;
+        move_out(events, kind, &body).await?;
         store::mark_moved(db, id, part.part).await?;
     }
     let first = parts.last().map_or(1, |p| p.part + 1);
     for next in first..first + PARTS_PER_MESSAGE as i64 {
         let lines = store::lines(
-            db,
+            events,
             kind,
             program_id,
             day * DAY_MS,
@@ -350,16 +368,16 @@ async fn archive_parts(
             },
         )
         .await?;
-        move_out(db, kind, &body).await?;
+        move_out(events, kind, &body).await?;
         store::mark_moved(db, id, next).await?;
     }
     Ok(false)
 }
 
-async fn move_out(db: &D1Database, kind: Kind, body: &str) -> Result<usize> {
+async fn move_out(shard: &D1Database, kind: Kind, body: &str) -> Result<usize> {
     let mut moved = 0;
     for events in json_arrays(body, CHUNK_EVENTS) {
-        moved += store::move_out(db, kind, &events).await?;
+        moved += store::move_out(shard, kind, &events).await?;
     }
     Ok(moved)
 }
@@ -429,10 +447,21 @@ pub async fn read(bucket: &Bucket, key: &str) -> Result<String> {
     }
 }
 
-async fn restore(db: &D1Database, bucket: &Bucket, task: &Task, now: i64) -> Result<Outcome> {
+async fn restore(
+    env: &Env,
+    db: &D1Database,
+    bucket: &Bucket,
+    task: &Task,
+    now: i64,
+) -> Result<Outcome> {
     let Some((program_id, kind, day)) = parse_archive_id(&task.id) else {
         return Ok(Outcome::Skipped);
     };
+    let shard = shards::shards_of(db, &[program_id.as_str()])
+        .await?
+        .remove(&program_id)
+        .unwrap_or_else(|| DB_BINDING.to_owned());
+    let events_db = shards::events_db(env, &shard)?;
     if !store::claim_restore(db, &task.id, now, now + LEASE_MS).await? {
         return Ok(Outcome::Skipped);
     }
@@ -441,10 +470,10 @@ async fn restore(db: &D1Database, bucket: &Bucket, task: &Task, now: i64) -> Res
         for part in &parts {
             let body = read(bucket, &part.object_key).await?;
             for events in json_arrays(&body, CHUNK_EVENTS) {
-                store::move_in(db, kind, &events).await?;
+                store::move_in(&events_db, kind, &events).await?;
             }
         }
-        store::finish_restore(db, &task.id, &program_id, day, now).await?;
+        store::finish_restore(db, &events_db, &task.id, &program_id, day, now).await?;
         Ok::<_, ArchiveError>(parts)
     }
     .await;

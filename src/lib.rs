@@ -62,12 +62,14 @@ mod entry {
     #[event(fetch)]
     async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         crate::faults::configure(&env);
+        crate::storage::shards::configure(&env);
         Ok(crate::http::handle(req, env, ctx).await)
     }
 
     #[event(queue)]
     async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
         crate::faults::configure(&env);
+        crate::storage::shards::configure(&env);
         if batch.queue().ends_with("-deliveries") {
             crate::outbound::deliver(batch, &env).await;
         } else if batch.queue().ends_with("-insights") {
@@ -85,6 +87,7 @@ mod entry {
     #[event(scheduled)]
     async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         crate::faults::configure(&env);
+        crate::storage::shards::configure(&env);
         let now = worker::Date::now().as_millis() as i64;
         crate::cron::run(&env, now, event.schedule() as i64).await;
     }

@@ -4,12 +4,12 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 
-use worker::{Env, Message, MessageBatch, MessageExt};
+use worker::{D1Database, Env, Message, MessageBatch, MessageExt};
 
 use crate::domain::tracking::click::CapturedEvent;
-use crate::domain::tracking::user_agent::classify;
+use crate::domain::tracking::user_agent::{classify, UserAgentInfo};
 use crate::faults;
-use crate::storage::{tracking, DB_BINDING};
+use crate::storage::{shards, tracking, StorageError, DB_BINDING};
 
 /// Writes the batch, then acknowledges it; on a storage failure retries the whole batch
 /// (the event ids make the retry harmless). Never returns an error: a queue handler that
@@ -62,10 +62,9 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             _ => true,
         });
     }
+    let count = events.len();
     let written = match env.d1(DB_BINDING) {
-        Ok(db) => tracking::write(&db, &events, worker::Date::now().as_millis() as i64)
-            .await
-            .map(drop),
+        Ok(db) => write_sharded(env, &db, events).await,
         Err(error) => Err(error.into()),
     };
     match written {
@@ -75,13 +74,36 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         }
         Ok(()) => batch.ack_all(),
         Err(error) => {
-            worker::console_error!(
-                "writing {} events failed, retrying the batch: {error}",
-                events.len()
-            );
+            worker::console_error!("writing {count} events failed, retrying the batch: {error}");
             batch.retry_all();
         }
     }
+}
+
+/// Writes each program's events to its event shard (one D1 batch per shard).
+async fn write_sharded(
+    env: &Env,
+    main: &D1Database,
+    events: Vec<(CapturedEvent, UserAgentInfo)>,
+) -> Result<(), StorageError> {
+    let ids: Vec<&str> = events.iter().map(|(e, _)| e.program_id.as_str()).collect();
+    let shard_of = shards::shards_of(main, &ids).await?;
+    let mut by_shard: Vec<(&str, Vec<(CapturedEvent, UserAgentInfo)>)> = Vec::new();
+    for (event, agent) in events {
+        let shard = shard_of
+            .get(&event.program_id)
+            .map_or(DB_BINDING, String::as_str);
+        match by_shard.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, group)) => group.push((event, agent)),
+            None => by_shard.push((shard, vec![(event, agent)])),
+        }
+    }
+    let now = worker::Date::now().as_millis() as i64;
+    for (shard, group) in by_shard {
+        let db = shards::events_db(env, shard)?;
+        tracking::write(&db, &group, now).await?;
+    }
+    Ok(())
 }
 
 // Messages this isolate has seen (fault `fail_first_delivery`).

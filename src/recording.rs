@@ -59,9 +59,11 @@ pub struct Outcome {
     pub row: ConversionRow,
 }
 
-/// Records `p` for `program`, or recognises it as a replay.
+/// Records `p` for `program`, or recognises it as a replay. `events` is the program's
+/// event shard, where its click is.
 pub async fn record(
     db: &D1Database,
+    events: &D1Database,
     program: &ProgramRow,
     p: &Postback,
     now: i64,
@@ -85,7 +87,7 @@ pub async fn record(
     }
     let mut row = match p.event {
         ConversionEvent::Refund => refund(db, program, p, now).await?,
-        _ => conversion(db, program, p, now).await?,
+        _ => conversion(db, events, program, p, now).await?,
     };
     if program.hold_flagged == 1 && row.status != ConversionStatus::Rejected.as_str() {
         hold_if_flagged(db, &mut row).await?;
@@ -231,9 +233,20 @@ enum Source {
 }
 
 pub async fn find_click(db: &D1Database, click_id: &str) -> Result<Option<ClickRow>, StorageError> {
+    find_click_in(std::slice::from_ref(db), click_id).await
+}
+
+/// The click with this id in whichever of `shards` holds it (a signed postback that
+/// names no program: its click says which).
+pub async fn find_click_in(
+    shards: &[D1Database],
+    click_id: &str,
+) -> Result<Option<ClickRow>, StorageError> {
     for attempt in 1..=CLICK_LOOKUPS {
-        if let Some(click) = tracking::click(db, click_id).await? {
-            return Ok(Some(click));
+        for db in shards {
+            if let Some(click) = tracking::click(db, click_id).await? {
+                return Ok(Some(click));
+            }
         }
         if attempt < CLICK_LOOKUPS {
             Delay::from(Duration::from_millis(CLICK_LOOKUP_PAUSE_MS)).await;
@@ -245,13 +258,19 @@ pub async fn find_click(db: &D1Database, click_id: &str) -> Result<Option<ClickR
 /// Who brought the conversion `p` stamped at `ts`: a click inside the attribution window
 /// first, unless the program lets another partner's promo code win; else the code; else
 /// (lifetime attribution) the customer's first partner.
-async fn source(db: &D1Database, program: &ProgramRow, p: &Postback, ts: i64) -> Result<Source> {
+async fn source(
+    db: &D1Database,
+    events: &D1Database,
+    program: &ProgramRow,
+    p: &Postback,
+    ts: i64,
+) -> Result<Source> {
     let code = match p.coupon.as_deref() {
         Some(coupon) => promo_codes::live_by_key(db, &program.id, &promo_code::key(coupon)).await?,
         None => None,
     };
     if let Some(click_id) = &p.click_id {
-        let click = find_click(db, click_id)
+        let click = find_click(events, click_id)
             .await?
             .filter(|click| click.program_id == program.id);
         return match (click, code) {
@@ -325,12 +344,13 @@ async fn source(db: &D1Database, program: &ProgramRow, p: &Postback, ts: i64) ->
 
 async fn conversion(
     db: &D1Database,
+    events: &D1Database,
     program: &ProgramRow,
     p: &Postback,
     now: i64,
 ) -> Result<ConversionRow> {
     let ts = p.ts.unwrap_or(now);
-    let base = match source(db, program, p, ts).await? {
+    let base = match source(db, events, program, p, ts).await? {
         Source::Click(click, code) => ConversionRow {
             promo_code: code.map(|code| code.code),
             ..from_click(click)

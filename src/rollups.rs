@@ -10,7 +10,7 @@ use worker::D1Database;
 use crate::domain::reporting::{day_of_index, MAX_DAYS};
 use crate::domain::Invalid;
 use crate::storage::rollups::{self, Selection};
-use crate::storage::{Context, StorageError};
+use crate::storage::{shards, Context, StorageError};
 
 /// Days one step of a rebuild rolls up before looking for more.
 const DAYS_PER_STEP: u32 = 50;
@@ -39,9 +39,11 @@ pub struct Rebuilt {
 
 /// Rolls up at most `max_days` marked days, oldest first (the cron).
 pub async fn run_marked(db: &D1Database, max_days: u32) -> Result<usize, StorageError> {
-    rollups::run(db, Selection::Oldest(max_days), |_| false)
-        .await
-        .context("rolling up marked days")
+    rollups::run(db, &shards::others()?, Selection::Oldest(max_days), |_| {
+        false
+    })
+    .await
+    .context("rolling up marked days")
 }
 
 /// Marks the UTC days of `[from, to)` (with a day on each side: a local day of any time
@@ -70,8 +72,9 @@ pub async fn rebuild(
             .context("marking the range")?;
     }
     let mut days_rolled_up = 0;
+    let shards = shards::others()?;
     loop {
-        let done = rollups::run(db, Selection::Oldest(DAYS_PER_STEP), &crash)
+        let done = rollups::run(db, &shards, Selection::Oldest(DAYS_PER_STEP), &crash)
             .await
             .context("rolling up")?;
         days_rolled_up += done;
@@ -94,7 +97,7 @@ pub async fn refresh(db: &D1Database, from_day: i64, to_day: i64) -> Result<usiz
         to_day,
         max: REFRESH_DAYS,
     };
-    rollups::run(db, selection, |_| false)
+    rollups::run(db, &shards::others()?, selection, |_| false)
         .await
         .context("refreshing the report's marked days")
 }

@@ -16,6 +16,7 @@
 //!   schedule asks for; `notify`: recipients, sealed credentials and each channel's
 //!   message; `alerts`: alert rules, their judgement and quiet periods;
 //! - `archive`: when a day of raw events may leave D1 for R2, and its ids and keys;
+//!   `shards`: which event database a new program's raw events go to;
 //! - `import`: NDJSON history lines; `auth`: credentials and postback signatures;
 //! - shared: ids, text, time, pagination cursors, request targets, `Invalid`.
 //!
@@ -45,6 +46,7 @@ mod properties;
 pub mod reporting;
 pub mod request_target;
 pub mod schedules;
+pub mod shards;
 pub mod text;
 pub mod time;
 pub mod tracking;

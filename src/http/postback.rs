@@ -14,9 +14,10 @@ use crate::domain::ids::sha256_hex;
 use crate::domain::money::{format_money, from_cents};
 use crate::domain::Invalid;
 use crate::outbound;
-use crate::recording::{self, find_click};
+use crate::recording::{self, find_click_in};
 use crate::storage::conversions::ConversionRow;
 use crate::storage::programs::{self, ProgramRow};
+use crate::storage::shards::{self, Shards};
 use crate::storage::DB_BINDING;
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -68,7 +69,8 @@ pub async fn handle(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
     })
     .await?;
     let now = Date::now().as_millis() as i64;
-    let outcome = recording::record(&db, &program, &postback, now).await?;
+    let events = shards::events_db(env, &program.events_shard)?;
+    let outcome = recording::record(&db, &events, &program, &postback, now).await?;
     if outcome.row.status == "approved" {
         outbound::dispatch(env, &db, now).await;
     }
@@ -141,7 +143,7 @@ async fn authenticate_signed(
     let program_id = match pairs.iter().find(|(key, _)| key == "program_id") {
         Some((_, id)) => Some(id.clone()),
         None => match &postback.click_id {
-            Some(click_id) => find_click(db, click_id)
+            Some(click_id) => find_click_in(&Shards::open(env)?.into_databases(), click_id)
                 .await?
                 .map(|click| click.program_id),
             None => None,

@@ -18,7 +18,7 @@ use crate::domain::ids::sha256_hex;
 use crate::domain::request_target::query_param;
 use crate::outbound;
 use crate::recording::{self, RecordError};
-use crate::storage::{crm, programs, DB_BINDING};
+use crate::storage::{crm, programs, shards, DB_BINDING};
 
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -56,6 +56,7 @@ pub async fn amocrm(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
             "this program has no AmoCRM mapping; create it with POST /api/v1/amocrm-mappings",
         )
     })?;
+    let events = shards::events_db(env, &program.events_shard)?;
     let body = body::bytes(req, MAX_BODY_BYTES).await?;
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let now = Date::now().as_millis() as i64;
@@ -86,7 +87,7 @@ pub async fn amocrm(req: &mut Request, env: &Env, query: &str) -> ApiResult<Resp
         for postback in postbacks {
             let rejecting = postback.status == Some(ConversionStatus::Rejected);
             let event = Some(postback.event.as_str());
-            match recording::record(&db, &program, &postback, now).await {
+            match recording::record(&db, &events, &program, &postback, now).await {
                 Ok(outcome) => processed.push(LeadResult {
                     lead_id: lead.id.clone(),
                     event,

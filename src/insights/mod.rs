@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use worker::{D1Database, Env, MessageBatch, MessageExt};
 
 use crate::domain::time::parse_date;
-use crate::storage::{programs, DB_BINDING};
+use crate::storage::{programs, shards, DB_BINDING};
 
 /// The queue of per-program jobs.
 pub const QUEUE_BINDING: &str = "INSIGHTS";
@@ -107,7 +107,15 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
                 continue;
             }
         };
-        match nightly::run(&db, now, &program, day, false).await {
+        let events = match shards::events_db(env, &program.events_shard) {
+            Ok(events) => events,
+            Err(error) => {
+                worker::console_error!("insights: no event shard for {}: {error}", program.id);
+                message.retry();
+                continue;
+            }
+        };
+        match nightly::run(&db, &events, now, &program, day, false).await {
             Ok(summary) => {
                 worker::console_log!(
                     "insights: {} judged {} days, {} flags, {} forecasts in {} ms",

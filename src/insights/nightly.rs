@@ -117,6 +117,7 @@ async fn daily(
 /// partners were judged and how many flags stand.
 async fn judge(
     db: &D1Database,
+    events: &D1Database,
     now: i64,
     program: &ProgramRow,
     day: NaiveDate,
@@ -127,6 +128,7 @@ async fn judge(
     let to = local_midnight(tz, day + Duration::days(1));
     let facts = flags::facts(
         db,
+        events,
         &program.id,
         from,
         to,
@@ -334,6 +336,7 @@ async fn forecast_all(
 /// (at most [`MAX_DAYS_PER_RUN`]; with `again`, `through` alone, even if judged).
 pub async fn run(
     db: &D1Database,
+    events: &D1Database,
     now: i64,
     program: &ProgramRow,
     through: NaiveDate,
@@ -356,7 +359,7 @@ pub async fn run(
     };
     let mut day = first;
     while day <= through {
-        let (judged, raised) = judge(db, now, program, day).await?;
+        let (judged, raised) = judge(db, events, now, program, day).await?;
         summary.partners_judged = summary.partners_judged.max(judged);
         summary.flags += raised;
         summary.days.push(day.to_string());

@@ -1,5 +1,6 @@
-//! The event archive in D1: its records and parts, the raw rows a part takes, and the
-//! moves between the raw tables and `archived_event_hours`.
+//! The event archive in D1: its records and parts (main database), the raw rows a part
+//! takes, and the moves between the raw tables and `archived_event_hours` (both in the
+//! program's event shard).
 //!
 //! A move is one D1 transaction per chunk of events: their counts are added to
 //! `archived_event_hours` (by the rollup's own fact expressions) and the rows deleted, so
@@ -224,12 +225,13 @@ pub async fn first_event_at(
 pub struct ProgramWindow {
     pub id: String,
     pub attribution_window_days: i64,
+    pub events_shard: String,
 }
 
 pub async fn program_windows(db: &D1Database) -> Result<Vec<ProgramWindow>> {
     Ok(statement(
         db,
-        "SELECT id, attribution_window_days FROM programs ORDER BY id",
+        "SELECT id, attribution_window_days, events_shard FROM programs ORDER BY id",
         &[],
     )?
     .all()
@@ -454,24 +456,30 @@ pub async fn finish_archive(db: &D1Database, id: &str, now: i64) -> Result<()> {
     .map(drop)
 }
 
-/// Ends a restore: the parts forgotten, the hours' emptied counts dropped, the day
-/// marked for a rollup, the record `restored`.
+/// Ends a restore: the hours' emptied counts dropped and the day marked for a rollup in
+/// the event shard, then the parts forgotten and the record `restored`.
 pub async fn finish_restore(
     db: &D1Database,
+    events: &D1Database,
     id: &str,
     program_id: &str,
     day: i64,
     now: i64,
 ) -> Result<()> {
     let (first_hour, end_hour) = (day * 24, (day + 1) * 24);
+    events
+        .batch(vec![
+            statement(
+                events,
+                "DELETE FROM archived_event_hours WHERE hour >= ?1 AND hour < ?2 \
+                 AND program_id = ?3 AND clicks = 0 AND unique_clicks = 0 AND bot_clicks = 0 \
+                 AND impressions = 0",
+                &[first_hour.into(), end_hour.into(), program_id.into()],
+            )?,
+            super::rollups::mark_statement(events, day * 86_400_000, now)?,
+        ])
+        .await?;
     db.batch(vec![
-        statement(
-            db,
-            "DELETE FROM archived_event_hours WHERE hour >= ?1 AND hour < ?2 \
-             AND program_id = ?3 AND clicks = 0 AND unique_clicks = 0 AND bot_clicks = 0 \
-             AND impressions = 0",
-            &[first_hour.into(), end_hour.into(), program_id.into()],
-        )?,
         statement(
             db,
             "DELETE FROM event_archive_parts WHERE archive_id = ?1",
@@ -484,7 +492,6 @@ pub async fn finish_restore(
              updated_at = ?2 WHERE id = ?1",
             &[id.into(), now.into()],
         )?,
-        super::rollups::mark_statement(db, day * 86_400_000, now)?,
     ])
     .await?;
     Ok(())

@@ -163,11 +163,10 @@ pub async fn members(db: &D1Database, experiment_id: &str) -> Result<Vec<Member>
         .collect())
 }
 
-/// What each partner of a commission experiment did in `[from, to)`: human clicks, and
-/// counted conversions (sales less refunds, every commission).
+/// What each partner of a commission experiment did in `[from, to)`: counted
+/// conversions (sales less refunds, every commission); their human clicks come from the
+/// program's event shard ([`PARTNER_CLICKS`]).
 const PARTNER_OUTCOMES: &str = "SELECT m.partner_id, \
-       (SELECT count(*) FROM clicks k WHERE k.partner_id = m.partner_id AND k.program_id = ?2 \
-          AND k.is_bot = 0 AND k.ts >= ?3 AND k.ts < ?4) AS clicks, \
        coalesce(sum(c.event = 'sale'), 0) AS sales, \
        coalesce(sum(CASE c.event WHEN 'sale' THEN c.amount_cents \
          WHEN 'refund' THEN -c.amount_cents ELSE 0 END), 0) AS revenue_cents, \
@@ -175,11 +174,14 @@ const PARTNER_OUTCOMES: &str = "SELECT m.partner_id, \
      FROM experiment_partners m LEFT JOIN conversions c ON c.partner_id = m.partner_id \
        AND c.program_id = ?2 AND c.status != 'rejected' AND c.ts >= ?3 AND c.ts < ?4 \
      WHERE m.experiment_id = ?1 GROUP BY m.partner_id";
+/// Human clicks per partner of the program in `[?2, ?3)`, for the partners of JSON `?4`.
+const PARTNER_CLICKS: &str = "SELECT partner_id, count(*) AS clicks FROM clicks \
+     WHERE program_id = ?1 AND is_bot = 0 AND ts >= ?2 AND ts < ?3 \
+       AND partner_id IN (SELECT value FROM json_each(?4)) GROUP BY partner_id";
 
 #[derive(Deserialize)]
 struct OutcomeRow {
     partner_id: String,
-    clicks: i64,
     sales: i64,
     revenue_cents: i64,
     commission_cents: i64,
@@ -187,6 +189,7 @@ struct OutcomeRow {
 
 pub async fn partner_outcomes(
     db: &D1Database,
+    events: &D1Database,
     experiment: &ExperimentRow,
     to: i64,
 ) -> Result<Vec<Outcome>> {
@@ -196,14 +199,38 @@ pub async fn partner_outcomes(
         experiment.created_at.into(),
         to.into(),
     ];
-    Ok(statement(db, PARTNER_OUTCOMES, &args)?
+    let rows = statement(db, PARTNER_OUTCOMES, &args)?
         .all()
         .await?
-        .results::<OutcomeRow>()?
+        .results::<OutcomeRow>()?;
+    #[derive(Deserialize)]
+    struct Clicks {
+        partner_id: String,
+        clicks: i64,
+    }
+    let partners: Vec<&str> = rows.iter().map(|r| r.partner_id.as_str()).collect();
+    let partners = serde_json::Value::from(partners).to_string();
+    let clicks: std::collections::HashMap<String, i64> = statement(
+        events,
+        PARTNER_CLICKS,
+        &[
+            experiment.program_id.as_str().into(),
+            experiment.created_at.into(),
+            to.into(),
+            partners.as_str().into(),
+        ],
+    )?
+    .all()
+    .await?
+    .results::<Clicks>()?
+    .into_iter()
+    .map(|c| (c.partner_id, c.clicks))
+    .collect();
+    Ok(rows
         .into_iter()
         .map(|r| Outcome {
+            clicks: clicks.get(&r.partner_id).copied().unwrap_or(0).max(0) as u64,
             partner_id: r.partner_id,
-            clicks: r.clicks.max(0) as u64,
             sales: r.sales.max(0) as u64,
             revenue_cents: r.revenue_cents,
             commission_cents: r.commission_cents,
@@ -293,17 +320,21 @@ const CLICKS: &str = "SELECT variant, count(*) AS clicks, \
      count(DISTINCT visitor_hash || ':' || (ts / 86400000)) AS visitors FROM clicks \
      WHERE link_id = ?1 AND variant IS NOT NULL AND is_bot = 0 AND ts >= ?2 AND ts < ?3 \
      GROUP BY variant";
-/// The visitors whose clicks converted: counted sales and their money (a refund carries its
-/// sale's click id, so refunds are subtracted).
-const CONVERTED: &str = "SELECT k.variant, \
-     sum(c.event = 'sale') AS sales, \
-     sum(CASE c.event WHEN 'sale' THEN c.amount_cents WHEN 'refund' THEN -c.amount_cents ELSE 0 END) \
+/// The counted sales and refunds of a link's clicks made in `[?2, ?3)`, per click (a
+/// refund carries its sale's click, link and click time).
+const CONVERTED: &str = "SELECT click_id, \
+     sum(event = 'sale') AS sales, \
+     sum(CASE event WHEN 'sale' THEN amount_cents WHEN 'refund' THEN -amount_cents ELSE 0 END) \
        AS revenue_cents, \
-     sum(c.commission_cents) AS commission_cents \
-     FROM clicks k JOIN conversions c ON c.click_id = k.id \
-     WHERE k.link_id = ?1 AND k.variant IS NOT NULL AND k.is_bot = 0 AND k.ts >= ?2 AND k.ts < ?3 \
-       AND c.status != 'rejected' AND c.event IN ('sale', 'refund') \
-     GROUP BY k.variant, k.visitor_hash, k.ts / 86400000";
+     sum(commission_cents) AS commission_cents \
+     FROM conversions WHERE link_id = ?1 AND click_id IS NOT NULL AND click_ts >= ?2 \
+       AND click_ts < ?3 AND status != 'rejected' AND event IN ('sale', 'refund') \
+     GROUP BY click_id";
+/// Those of the clicks of JSON `?4` that count in a split test: the link's human clicks of
+/// `[?2, ?3)` with a variant, with their visitor and UTC day.
+const CONVERTED_CLICKS: &str = "SELECT id, variant, visitor_hash, ts / 86400000 AS day \
+     FROM clicks WHERE id IN (SELECT value FROM json_each(?4)) AND link_id = ?1 \
+       AND variant IS NOT NULL AND is_bot = 0 AND ts >= ?2 AND ts < ?3";
 
 #[derive(Deserialize)]
 struct ClicksRow {
@@ -314,21 +345,30 @@ struct ClicksRow {
 
 #[derive(Deserialize)]
 struct ConvertedRow {
-    variant: String,
+    click_id: String,
     sales: i64,
     revenue_cents: i64,
     commission_cents: i64,
 }
 
+#[derive(Deserialize)]
+struct ConvertedClick {
+    id: String,
+    variant: String,
+    visitor_hash: String,
+    day: i64,
+}
+
 /// The traffic by variant and the converted visitors of `link_id` in `[from, to)`.
 pub async fn outcomes(
     db: &D1Database,
+    events: &D1Database,
     link_id: &str,
     from: i64,
     to: i64,
 ) -> Result<(Vec<Traffic>, Vec<ConvertedVisitor>)> {
     let args: [Arg<'_>; 3] = [link_id.into(), from.into(), to.into()];
-    let clicks = statement(db, CLICKS, &args)?
+    let clicks = statement(events, CLICKS, &args)?
         .all()
         .await?
         .results::<ClicksRow>()?
@@ -339,18 +379,43 @@ pub async fn outcomes(
             visitors: r.visitors.max(0) as u64,
         })
         .collect();
-    let converted = statement(db, CONVERTED, &args)?
+    // Conversions are in the main database and clicks in the event shard: the money per
+    // click from one, the click's variant, visitor and day from the other, joined here.
+    let money: std::collections::HashMap<String, ConvertedRow> = statement(db, CONVERTED, &args)?
         .all()
         .await?
         .results::<ConvertedRow>()?
         .into_iter()
-        .filter(|r| r.sales > 0)
-        .map(|r| ConvertedVisitor {
-            variant: r.variant,
-            sales: r.sales as u64,
-            revenue_cents: r.revenue_cents,
-            commission_cents: r.commission_cents,
-        })
+        .map(|r| (r.click_id.clone(), r))
         .collect();
+    let ids: Vec<&str> = money.keys().map(String::as_str).collect();
+    let ids = serde_json::Value::from(ids).to_string();
+    let converted_clicks = statement(
+        events,
+        CONVERTED_CLICKS,
+        &[link_id.into(), from.into(), to.into(), ids.as_str().into()],
+    )?
+    .all()
+    .await?
+    .results::<ConvertedClick>()?;
+    let mut visitors: std::collections::BTreeMap<(String, String, i64), ConvertedVisitor> =
+        std::collections::BTreeMap::new();
+    for click in converted_clicks {
+        let Some(row) = money.get(&click.id) else {
+            continue;
+        };
+        let visitor = visitors
+            .entry((click.variant.clone(), click.visitor_hash, click.day))
+            .or_insert_with(|| ConvertedVisitor {
+                variant: click.variant,
+                sales: 0,
+                revenue_cents: 0,
+                commission_cents: 0,
+            });
+        visitor.sales += row.sales.max(0) as u64;
+        visitor.revenue_cents += row.revenue_cents;
+        visitor.commission_cents += row.commission_cents;
+    }
+    let converted = visitors.into_values().filter(|v| v.sales > 0).collect();
     Ok((clicks, converted))
 }

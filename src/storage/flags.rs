@@ -1,5 +1,5 @@
 //! Flags in D1, and the per-partner facts the nightly job judges: sums over a window of
-//! one program's raw clicks and conversions (timing, visitors, repeat buyers), which the
+//! one program's raw clicks (in its event shard) and conversions (timing, visitors, repeat buyers), which the
 //! hourly rollups do not keep.
 
 use serde::Deserialize;
@@ -96,6 +96,7 @@ pub struct PartnerFacts {
 /// program, with its facts; `fast_ms` and `repeat_ms` are the timing thresholds.
 pub async fn facts(
     db: &D1Database,
+    events: &D1Database,
     program_id: &str,
     from: i64,
     to: i64,
@@ -109,14 +110,20 @@ pub async fn facts(
         }
         args
     };
-    let results = db
+    // Clicks from the program's event shard, conversions from the main database.
+    let mut results = events
         .batch(vec![
-            statement(db, CLICKS, &window(None))?,
-            statement(db, TOP_VISITOR, &window(None))?,
+            statement(events, CLICKS, &window(None))?,
+            statement(events, TOP_VISITOR, &window(None))?,
+        ])
+        .await?;
+    results.extend(
+        db.batch(vec![
             statement(db, CONVERSIONS, &window(Some(fast_ms)))?,
             statement(db, REPEATS, &window(Some(repeat_ms)))?,
         ])
-        .await?;
+        .await?,
+    );
     let mut by_partner: std::collections::BTreeMap<String, PartnerFacts> = Default::default();
     for result in results {
         for row in result.results::<serde_json::Value>()? {

@@ -28,6 +28,7 @@ pub mod rules;
 pub mod salts;
 pub mod schedules;
 pub mod sessions;
+pub mod shards;
 pub mod tracking;
 
 pub(crate) use d1::{equal_filters, execute, first, injected_failure, page, statement};

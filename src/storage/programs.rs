@@ -22,8 +22,8 @@ fn click_first() -> AttributionPriority {
 
 const INSERT: &str = "INSERT INTO programs (id, name, currency, model, attribution_window_days, \
      click_id_param, hold_days, min_payout, timezone, postback_secret_hash, created_at, updated_at, \
-     lifetime_attribution, partner_link_domains, hold_flagged, attribution_priority) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     lifetime_attribution, partner_link_domains, hold_flagged, attribution_priority, events_shard) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const SELECT_BY_ID: &str = "SELECT * FROM programs WHERE id = ?";
 const UPDATE_SETTINGS: &str =
     "UPDATE programs SET name = ?, model = ?, attribution_window_days = ?, \
@@ -59,6 +59,13 @@ pub struct ProgramRow {
     /// The last local day the nightly insights job evaluated.
     #[serde(default)]
     pub insights_through: Option<String>,
+    /// The D1 binding of the event shard holding its raw clicks and impressions.
+    #[serde(default = "main_shard")]
+    pub events_shard: String,
+}
+
+fn main_shard() -> String {
+    super::DB_BINDING.to_owned()
 }
 
 /// A column holding JSON text, read into its type (a bad one fails the row: corrupt).
@@ -80,6 +87,7 @@ pub async fn insert(
     id: &str,
     program: &NewProgram,
     postback_secret_hash: &str,
+    events_shard: &str,
     now: i64,
 ) -> Result<()> {
     let s = &program.settings;
@@ -105,6 +113,7 @@ pub async fn insert(
             domains.as_str().into(),
             s.hold_flagged.into(),
             s.attribution_priority.as_str().into(),
+            events_shard.into(),
         ],
     )
     .await

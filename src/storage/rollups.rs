@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-use super::{execute, statement, Result};
+use super::{execute, statement, Arg, Result};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -90,6 +90,52 @@ const BUILD_HOURS: &str = concat!(
      variant, material_id"
 );
 
+/// What the raw events of an event shard other than the main database count in the hours
+/// `[?1, ?2)` (`?3`/`?4` in ms), one JSON object a row: the click and impression parts of
+/// [`BUILD_HOURS`], read there and added in the main database by [`ADD_SHARD_FACTS`].
+const SHARD_FACTS: &str = concat!(
+    "SELECT json_object('hour', hour, 'program_id', program_id, 'partner_id', partner_id, \
+     'link_id', link_id, 'country', country, 'device', device, 'source', source, \
+     'variant', variant, 'material_id', material_id, 'clicks', sum(clicks), \
+     'unique_clicks', sum(unique_clicks), 'bot_clicks', sum(bot_clicks), \
+     'impressions', sum(impressions)) AS line FROM ( \
+       SELECT ",
+    click_facts_sql!(),
+    " FROM clicks WHERE ts >= ?3 AND ts < ?4 \
+       UNION ALL SELECT ",
+    impression_facts_sql!(),
+    " FROM impressions WHERE ts >= ?3 AND ts < ?4 \
+       UNION ALL SELECT hour, program_id, partner_id, link_id, country, device, source, \
+         variant, material_id, clicks, unique_clicks, bot_clicks, impressions \
+       FROM archived_event_hours WHERE hour >= ?1 AND hour < ?2 \
+     ) WHERE ?1 <= hour AND hour < ?2 \
+     GROUP BY hour, program_id, partner_id, link_id, country, device, source, variant, \
+     material_id"
+);
+
+/// Adds the shard facts of JSON array `?1` to the hours [`BUILD_HOURS`] just rebuilt (a
+/// program's conversions may already hold the row).
+const ADD_SHARD_FACTS: &str = "INSERT INTO rollup_hourly (hour, program_id, partner_id, link_id, \
+     country, device, source, attribution, variant, material_id, clicks, unique_clicks, \
+     bot_clicks, impressions, leads, qualified_leads, sales, refunds, revenue_cents, \
+     commission_cents) \
+     SELECT json_extract(value, '$.hour'), json_extract(value, '$.program_id'), \
+       json_extract(value, '$.partner_id'), json_extract(value, '$.link_id'), \
+       json_extract(value, '$.country'), json_extract(value, '$.device'), \
+       json_extract(value, '$.source'), 'click', json_extract(value, '$.variant'), \
+       json_extract(value, '$.material_id'), json_extract(value, '$.clicks'), \
+       json_extract(value, '$.unique_clicks'), json_extract(value, '$.bot_clicks'), \
+       json_extract(value, '$.impressions'), 0, 0, 0, 0, 0, 0 \
+     FROM json_each(?1) WHERE true \
+     ON CONFLICT (hour, program_id, partner_id, link_id, country, device, source, attribution, \
+       variant, material_id) DO UPDATE SET clicks = clicks + excluded.clicks, \
+       unique_clicks = unique_clicks + excluded.unique_clicks, \
+       bot_clicks = bot_clicks + excluded.bot_clicks, \
+       impressions = impressions + excluded.impressions";
+
+/// Shard facts per statement (one bound JSON array, well under D1's 2 MB).
+const FACTS_PER_STATEMENT: usize = 1_000;
+
 /// The statement that marks the UTC day of `ts` dirty.
 pub fn mark_statement(db: &D1Database, ts: i64, now: i64) -> Result<D1PreparedStatement> {
     statement(db, MARK, &[ts.div_euclid(DAY_MS).into(), now.into()])
@@ -125,13 +171,8 @@ pub enum Selection {
     },
 }
 
-/// Rolls up the marked days `selection` picks; answers how many. When
-/// `crash(dirty_days)` says so, the second day's transaction fails midway (test only).
-pub async fn run(
-    db: &D1Database,
-    selection: Selection,
-    crash: impl FnOnce(usize) -> bool,
-) -> Result<usize> {
+/// The marked days of one database.
+async fn marked(db: &D1Database, selection: Selection) -> Result<Vec<Dirty>> {
     let query = match selection {
         Selection::Oldest(max) => statement(db, DIRTY, &[max.into()])?,
         Selection::Within {
@@ -144,33 +185,91 @@ pub async fn run(
             &[from_day.into(), to_day.into(), max.into()],
         )?,
     };
-    let dirty = query.all().await?.results::<Dirty>()?;
-    let crash_at = crash(dirty.len()).then_some(1);
-    for (i, Dirty { day, marked_at }) in dirty.iter().enumerate() {
+    Ok(query.all().await?.results::<Dirty>()?)
+}
+
+/// The days `selection` picks among the marks of every database.
+fn pick(marks: &[Vec<Dirty>], selection: Selection) -> Vec<i64> {
+    let mut days: Vec<i64> = marks.iter().flatten().map(|d| d.day).collect();
+    days.sort_unstable();
+    days.dedup();
+    match selection {
+        Selection::Oldest(max) => days.truncate(max as usize),
+        Selection::Within { max, .. } => {
+            days.reverse();
+            days.truncate(max as usize);
+        }
+    }
+    days
+}
+
+/// Rolls up the marked days `selection` picks, in the main database `db` from its own
+/// raw events and conversions and the facts of the other event shards (`shards`);
+/// answers how many. A day is unmarked in each database only if nothing marked it again
+/// since its mark was read. When `crash(dirty_days)` says so, the second day's
+/// transaction fails midway (test only).
+pub async fn run(
+    db: &D1Database,
+    shards: &[D1Database],
+    selection: Selection,
+    crash: impl FnOnce(usize) -> bool,
+) -> Result<usize> {
+    let mut marks = vec![marked(db, selection).await?];
+    for shard in shards {
+        marks.push(marked(shard, selection).await?);
+    }
+    let days = pick(&marks, selection);
+    let crash_at = crash(days.len()).then_some(1);
+    let mark_of = |of: &[Dirty], day: i64| of.iter().find(|d| d.day == day).map(|d| d.marked_at);
+    for (i, day) in days.iter().copied().enumerate() {
         let (first_hour, end_hour) = (day * 24, (day + 1) * 24);
         let (start_ms, end_ms) = (day * DAY_MS, (day + 1) * DAY_MS);
+        let hours: [Arg<'_>; 4] = [
+            first_hour.into(),
+            end_hour.into(),
+            start_ms.into(),
+            end_ms.into(),
+        ];
+        let mut facts = Vec::new();
+        for shard in shards {
+            facts.extend(shard_facts(shard, &hours).await?);
+        }
         let mut batch = vec![
             statement(db, CLEAR_HOURS, &[first_hour.into(), end_hour.into()])?,
-            statement(
-                db,
-                BUILD_HOURS,
-                &[
-                    first_hour.into(),
-                    end_hour.into(),
-                    start_ms.into(),
-                    end_ms.into(),
-                ],
-            )?,
+            statement(db, BUILD_HOURS, &hours)?,
         ];
+        for chunk in facts.chunks(FACTS_PER_STATEMENT) {
+            let rows = format!("[{}]", chunk.join(","));
+            batch.push(statement(db, ADD_SHARD_FACTS, &[rows.as_str().into()])?);
+        }
         if crash_at == Some(i) {
             batch.push(super::injected_failure(db)?);
         }
-        batch.extend([
-            statement(db, UNMARK, &[(*day).into(), (*marked_at).into()])?,
-            // The journey walks activity forward: it recomputes from this day on.
-            super::journey::mark_statement(db, *day)?,
-        ]);
+        if let Some(marked_at) = mark_of(&marks[0], day) {
+            batch.push(statement(db, UNMARK, &[day.into(), marked_at.into()])?);
+        }
+        // The journey walks activity forward: it recomputes from this day on.
+        batch.push(super::journey::mark_statement(db, day)?);
         db.batch(batch).await?;
+        for (shard, of) in shards.iter().zip(&marks[1..]) {
+            if let Some(marked_at) = mark_of(of, day) {
+                execute(shard, UNMARK, &[day.into(), marked_at.into()]).await?;
+            }
+        }
     }
-    Ok(dirty.len())
+    Ok(days.len())
+}
+
+async fn shard_facts(shard: &D1Database, hours: &[Arg<'_>]) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Line {
+        line: String,
+    }
+    Ok(statement(shard, SHARD_FACTS, hours)?
+        .all()
+        .await?
+        .results::<Line>()?
+        .into_iter()
+        .map(|l| l.line)
+        .collect())
 }

@@ -12,7 +12,8 @@ import { api, ndjson, unique, CHROME, FAULT_BASE } from "./helpers.mjs";
 const on = { base: FAULT_BASE };
 const STATE = process.env.FAULT_STATE_DIR;
 
-/** The fault runtime's D1 database file (the one that holds the rollups). */
+/** The fault runtime's main D1 database file: the one that holds the rollups (every
+ * database has the tables; the event shard's programs table stays empty). */
 function databaseFile() {
   const dir = join(STATE, "d1");
   const walk = (d) =>
@@ -24,12 +25,13 @@ function databaseFile() {
   const withRollups = files.filter((f) => {
     const db = new DatabaseSync(f, { readOnly: true });
     try {
-      return db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'rollup_hourly'").get() !== undefined;
+      return db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'rollup_hourly'").get() !== undefined
+        && db.prepare("SELECT count(*) AS n FROM programs").get().n > 0;
     } finally {
       db.close();
     }
   });
-  assert.equal(withRollups.length, 1, `one D1 database under ${dir}`);
+  assert.equal(withRollups.length, 1, `one main D1 database under ${dir}`);
   return withRollups[0];
 }
 

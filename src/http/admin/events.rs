@@ -9,7 +9,10 @@ use crate::domain::cursor::Cursor;
 use crate::domain::time::rfc3339;
 use crate::domain::tracking::click::EventKind;
 use crate::http::error::ApiResult;
+use crate::storage::links;
+use crate::storage::shards::{self, Shards};
 use crate::storage::tracking::{self, ClickRow, EventFilter};
+use crate::storage::{Page, DB_BINDING};
 
 #[derive(Serialize)]
 struct EventView {
@@ -100,7 +103,36 @@ pub async fn list(call: &Call<'_>, kind: EventKind) -> ApiResult<Response> {
         partner_id: partner_id.as_deref(),
         link_id: link_id.as_deref(),
     };
-    let page = tracking::list(&call.store.db, kind, &filter, after.as_ref(), limit).await?;
+    // The shards that can hold them: the program's (or the link's program's), else all,
+    // merged in event-time order.
+    let program = match (&filter.program_id, &filter.link_id) {
+        (Some(id), _) => Some((*id).to_owned()),
+        (None, Some(link)) => links::get(&call.store.db, link)
+            .await?
+            .map(|l| l.program_id),
+        (None, None) => None,
+    };
+    let databases = match program {
+        Some(id) => {
+            let shard = shards::shards_of(&call.store.db, &[id.as_str()])
+                .await?
+                .remove(&id)
+                .unwrap_or_else(|| DB_BINDING.to_owned());
+            vec![shards::events_db(call.env, &shard)?]
+        }
+        None => Shards::open(call.env)?.into_databases(),
+    };
+    let mut rows = Vec::new();
+    let mut has_more = false;
+    for db in &databases {
+        let page = tracking::list(db, kind, &filter, after.as_ref(), limit).await?;
+        has_more |= page.has_more;
+        rows.extend(page.rows);
+    }
+    rows.sort_by(|a: &ClickRow, b: &ClickRow| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
+    has_more |= rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let page = Page { rows, has_more };
     let key = |row: &ClickRow| Cursor {
         at: row.ts,
         id: row.id.clone(),

@@ -25,7 +25,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::storage::experiments::{self, ExperimentRow};
 use crate::storage::rules::RuleRow;
-use crate::storage::{is_unique_violation, links, programs, StorageError};
+use crate::storage::{is_unique_violation, links, programs, shards, StorageError, DB_BINDING};
 
 const DEFAULT_ALPHA: f64 = 0.05;
 const DEFAULT_MDE: f64 = 0.2;
@@ -448,11 +448,16 @@ impl AnyResults {
 
 async fn results_of(call: &Call<'_>, row: &ExperimentRow) -> ApiResult<AnyResults> {
     let db = &call.store.db;
+    let shard = shards::shards_of(db, &[row.program_id.as_str()])
+        .await?
+        .remove(&row.program_id)
+        .unwrap_or_else(|| DB_BINDING.to_owned());
+    let events = &shards::events_db(call.env, &shard)?;
     if row.kind == "commission" {
         let ends_at = row.ends_at.unwrap_or(row.created_at);
         let until = row.stopped_at.unwrap_or(call.now + 1).min(ends_at);
         let members = experiments::members(db, &row.id).await?;
-        let outcomes = experiments::partner_outcomes(db, row, until).await?;
+        let outcomes = experiments::partner_outcomes(db, events, row, until).await?;
         return Ok(AnyResults::Commission(commission::compute(
             &members,
             &outcomes,
@@ -466,7 +471,8 @@ async fn results_of(call: &Call<'_>, row: &ExperimentRow) -> ApiResult<AnyResult
     let variants = stored_variants(row)?;
     let link_id = row.link_id.as_deref().unwrap_or_default();
     let until = row.stopped_at.unwrap_or(call.now + 1);
-    let (traffic, converted) = experiments::outcomes(db, link_id, row.created_at, until).await?;
+    let (traffic, converted) =
+        experiments::outcomes(db, events, link_id, row.created_at, until).await?;
     Ok(AnyResults::Split(results::compute(
         &variants,
         &traffic,

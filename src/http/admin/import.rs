@@ -20,7 +20,8 @@ use crate::http::respond;
 use crate::recording::{self, RecordError};
 use crate::storage::archive as store;
 use crate::storage::links::{self, LinkRow};
-use crate::storage::{programs, salts, tracking};
+use crate::storage::shards::{self, Shards};
+use crate::storage::{programs, salts, tracking, DB_BINDING};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -178,12 +179,39 @@ async fn events(call: &mut Call<'_>, kind: EventKind) -> ApiResult<Response> {
     }
     // The same order as live traffic would have come in.
     events.sort_by(|(a, _), (b, _)| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
-    for chunk in events.chunks(CLICKS_PER_BATCH) {
-        let inserted = tracking::write(&call.store.db, chunk, call.now).await?;
-        answer.accepted += inserted;
-        answer.duplicates += chunk.len() - inserted;
+    // Each program's events into its event shard.
+    let ids: Vec<&str> = events.iter().map(|(e, _)| e.program_id.as_str()).collect();
+    let shard_of = shards::shards_of(&call.store.db, &ids).await?;
+    let mut by_shard: Vec<(String, Vec<(CapturedEvent, UserAgentInfo)>)> = Vec::new();
+    for (event, agent) in events {
+        let shard = shard_of
+            .get(&event.program_id)
+            .cloned()
+            .unwrap_or_else(|| DB_BINDING.to_owned());
+        match by_shard.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, group)) => group.push((event, agent)),
+            None => by_shard.push((shard, vec![(event, agent)])),
+        }
+    }
+    for (shard, group) in by_shard {
+        let db = shards::events_db(call.env, &shard)?;
+        for chunk in group.chunks(CLICKS_PER_BATCH) {
+            let inserted = tracking::write(&db, chunk, call.now).await?;
+            answer.accepted += inserted;
+            answer.duplicates += chunk.len() - inserted;
+        }
     }
     Ok(respond::json(200, &answer))
+}
+
+/// The program of a click, from whichever shard holds it.
+async fn program_of_click(call: &Call<'_>, click_id: &str) -> ApiResult<Option<String>> {
+    for db in Shards::open(call.env)?.all() {
+        if let Some(click) = tracking::click(db, click_id).await? {
+            return Ok(Some(click.program_id));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn conversions(call: &mut Call<'_>) -> ApiResult<Response> {
@@ -205,9 +233,7 @@ pub async fn conversions(call: &mut Call<'_>) -> ApiResult<Response> {
     for (number, conversion) in parsed {
         let program_id = match (&conversion.program_id, &conversion.postback.click_id) {
             (Some(id), _) => Some(id.clone()),
-            (None, Some(click_id)) => tracking::click(&call.store.db, click_id)
-                .await?
-                .map(|c| c.program_id),
+            (None, Some(click_id)) => program_of_click(call, click_id).await?,
             (None, None) => None,
         };
         let Some(program_id) = program_id else {
@@ -228,7 +254,16 @@ pub async fn conversions(call: &mut Call<'_>) -> ApiResult<Response> {
             });
             continue;
         };
-        match recording::record(&call.store.db, program, &conversion.postback, call.now).await {
+        let events = shards::events_db(call.env, &program.events_shard)?;
+        match recording::record(
+            &call.store.db,
+            &events,
+            program,
+            &conversion.postback,
+            call.now,
+        )
+        .await
+        {
             Ok(outcome) if outcome.status == "duplicate" => answer.duplicates += 1,
             Ok(_) => answer.accepted += 1,
             Err(RecordError::Invalid(invalid)) => answer.rejected.push(Rejected {

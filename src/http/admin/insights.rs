@@ -21,6 +21,7 @@ use crate::insights::nightly;
 use crate::storage::flags::{self, FlagFilter, FlagRow};
 use crate::storage::forecasts::{self, Series};
 use crate::storage::programs::{self, ProgramRow};
+use crate::storage::shards;
 
 fn bad(field: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid_parameter", message).with_field(field)
@@ -331,6 +332,7 @@ pub async fn run(call: &Call<'_>) -> ApiResult<Response> {
     {
         return Err(ApiError::new(409, invalid.code, invalid.message).with_field("program_id"));
     }
-    let summary = nightly::run(&call.store.db, call.now, &program, day, true).await?;
+    let events = shards::events_db(call.env, &program.events_shard)?;
+    let summary = nightly::run(&call.store.db, &events, call.now, &program, day, true).await?;
     Ok(respond::json(200, &summary))
 }

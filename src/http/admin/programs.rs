@@ -15,6 +15,7 @@ use crate::http::body;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::respond;
 use crate::storage::programs::{self, ProgramRow};
+use crate::storage::shards::Shards;
 
 #[derive(Serialize)]
 struct ProgramView {
@@ -31,6 +32,8 @@ struct ProgramView {
     partner_link_domains: Vec<String>,
     hold_flagged: bool,
     attribution_priority: &'static str,
+    /// The event shard (D1 binding) holding its raw clicks and impressions.
+    events_shard: String,
     created_at: String,
     updated_at: String,
     /// Only in the answer to the create call: the secret is stored hashed.
@@ -53,6 +56,7 @@ fn view(row: ProgramRow) -> ProgramView {
         partner_link_domains: row.partner_link_domains,
         hold_flagged: row.hold_flagged == 1,
         attribution_priority: row.attribution_priority.as_str(),
+        events_shard: row.events_shard,
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
         postback_secret: None,
@@ -145,11 +149,13 @@ pub async fn create(call: &mut Call<'_>) -> ApiResult<Response> {
     let program = NewProgram::create(&body.currency, body.click_id_param.as_deref(), changes)?;
     let id = new_id("prg");
     let secret = postback_secret(&postback_master_key(call.env)?, &id, 1);
+    let shards = Shards::open(call.env)?;
     programs::insert(
         &call.store.db,
         &id,
         &program,
         &sha256_hex(&[secret.as_bytes()]),
+        shards.assign(&id),
         call.now,
     )
     .await?;
