@@ -15,6 +15,16 @@ export const queue = (name) => ({
   queueConsumers: { [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
 });
 
+// The clicks queue with the event archive's queue and bucket beside it.
+const archived = (name) => ({
+  queueProducers: { CLICKS: { queueName: name }, ARCHIVE: { queueName: "partnerlens-archive" } },
+  queueConsumers: {
+    [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 },
+    "partnerlens-archive": { maxBatchSize: 1, maxBatchTimeout: 1, maxRetries: 3 },
+  },
+  r2Buckets: { EVENT_ARCHIVE: "partnerlens-archive" },
+});
+
 function statements(sql) {
   return sql
     .split("\n")
@@ -25,8 +35,8 @@ function statements(sql) {
     .filter(Boolean);
 }
 
-export async function migrate(mf, sqlTexts) {
-  const db = await mf.getD1Database("DB");
+export async function migrate(mf, sqlTexts, binding = "DB") {
+  const db = await mf.getD1Database(binding);
   for (const text of sqlTexts) {
     await db.batch(statements(text).map((s) => db.prepare(s)));
   }
@@ -38,8 +48,11 @@ export async function migrate(mf, sqlTexts) {
  * Workers Static Assets as `wrangler.toml` configures them when its checkout has a
  * built `public/` (the Worker runs first), so the redirect is measured as deployed.
  * With `persist`, D1 lives in a SQLite file under that directory (bench/storage reads it).
+ * With `shards`, as the test command runs it: a second event shard `EVENTS_1`
+ * (`EVENT_SHARDS = "DB,EVENTS_1"`) and the event archive (its queue and R2 bucket);
+ * `events` then maps each shard's binding to its database.
  */
-export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist } = {}) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false } = {}) {
   const pub = join(build, "..", "public");
   const assets = withAssets && existsSync(pub)
     ? {
@@ -65,17 +78,21 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       ],
       compatibilityDate: COMPAT,
       ...assets,
-      d1Databases: { DB: "partnerlens" },
+      d1Databases: shards ? { DB: "partnerlens", EVENTS_1: "partnerlens-events-1" } : { DB: "partnerlens" },
       kvNamespaces: { LINKS: "links" },
-      ...queue("partnerlens-clicks"),
+      ...(shards ? archived("partnerlens-clicks") : queue("partnerlens-clicks")),
       bindings: {
         ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
+        ...(shards ? { EVENT_SHARDS: "DB,EVENTS_1" } : {}),
       },
     }],
   }));
   const url = await mf.ready;
   const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
-  const db = await migrate(mf, migrations.map((f) => readFileSync(join(root, "migrations", f), "utf8")));
+  const sql = migrations.map((f) => readFileSync(join(root, "migrations", f), "utf8"));
+  const db = await migrate(mf, sql);
+  const events = { DB: db };
+  if (shards) events.EVENTS_1 = await migrate(mf, sql, "EVENTS_1");
   const admin = async (path, body) => {
     const response = await fetch(new URL(path, url), {
       method: "POST",
@@ -103,5 +120,5 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       });
     }
   }
-  return { mf, url, db, program };
+  return { mf, url, db, events, program, admin };
 }
