@@ -35,8 +35,8 @@ function statements(sql) {
     .filter(Boolean);
 }
 
-export async function migrate(mf, sqlTexts, binding = "DB") {
-  const db = await mf.getD1Database(binding);
+export async function migrate(mf, sqlTexts, binding = "DB", worker) {
+  const db = await mf.getD1Database(binding, worker);
   for (const text of sqlTexts) {
     await db.batch(statements(text).map((s) => db.prepare(s)));
   }
@@ -50,9 +50,11 @@ export async function migrate(mf, sqlTexts, binding = "DB") {
  * With `persist`, D1 lives in a SQLite file under that directory (bench/storage reads it).
  * With `shards`, as the test command runs it: a second event shard `EVENTS_1`
  * (`EVENT_SHARDS = "DB,EVENTS_1"`) and the event archive (its queue and R2 bucket);
- * `events` then maps each shard's binding to its database.
+ * `events` then maps each shard's binding to its database. With `links` (a build of the
+ * links Worker, `build-edge/`), that Worker answers at the URL, as wrangler.links.toml
+ * deploys it: /r/ and /i/ itself, everything else through its service binding to this one.
  */
-export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false } = {}) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort } = {}) {
   const pub = join(build, "..", "public");
   const assets = withAssets && existsSync(pub)
     ? {
@@ -64,12 +66,30 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
         },
       }
     : {};
+  const linksWorker = links
+    ? [{
+        name: "partnerlens-links",
+        modulesRoot: links,
+        modules: [
+          { type: "ESModule", path: join(links, "index.js") },
+          { type: "CompiledWasm", path: join(links, "index_bg.wasm") },
+        ],
+        compatibilityDate: COMPAT,
+        d1Databases: { DB: "partnerlens" },
+        kvNamespaces: { LINKS: "links" },
+        queueProducers: { CLICKS: { queueName: "partnerlens-clicks" } },
+        serviceBindings: { APP: "partnerlens" },
+        bindings: { BENCH_ROUTES: "on", PUBLIC_BASE_URL: "" },
+      }]
+    : [];
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
     // persist: D1 (and the rest) in files under this directory, not in memory.
     ...(persist ? { resourcePersistencePath: persist } : {}),
-    workers: [{
+    // inspectorPort: workerd's inspector listens there (bench/redirect-dev attaches to it).
+    ...(inspectorPort ? { inspectorPort } : {}),
+    workers: [...linksWorker, {
       name: "partnerlens",
       modulesRoot: build,
       modules: [
@@ -90,9 +110,9 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
   const url = await mf.ready;
   const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
   const sql = migrations.map((f) => readFileSync(join(root, "migrations", f), "utf8"));
-  const db = await migrate(mf, sql);
+  const db = await migrate(mf, sql, "DB", "partnerlens");
   const events = { DB: db };
-  if (shards) events.EVENTS_1 = await migrate(mf, sql, "EVENTS_1");
+  if (shards) events.EVENTS_1 = await migrate(mf, sql, "EVENTS_1", "partnerlens");
   const admin = async (path, body) => {
     const response = await fetch(new URL(path, url), {
       method: "POST",
@@ -121,4 +141,60 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
     }
   }
   return { mf, url, db, events, program, admin };
+}
+
+/** User agents the benchmarks' clicks carry, in turn. */
+export const AGENTS = [
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+];
+
+const hex = (i) => (i * 2654435761 % 4294967296).toString(16).padStart(8, "0").repeat(8);
+
+/** Click `j` of a backlog as partnerlens's redirect queues it, on one of `links` (id, program_id, partner_id). */
+export function partnerlensClick(j, links, startedAt) {
+  const link = links[j % links.length];
+  return {
+    kind: "click", id: `backlog-${j}`, ts: startedAt + j, link_id: link.id, program_id: link.program_id,
+    partner_id: link.partner_id, country: "DE", region: "BE", city: "Berlin", colo: "FRA",
+    user_agent: AGENTS[j % AGENTS.length], referrer_host: "blog.example", visitor: hex(j),
+    tracking: { sub: [`post-${j % 37}`, null, null, null, null], utm_source: "newsletter", utm_medium: "email", utm_campaign: `winter-${j % 5}`, utm_term: null, utm_content: null },
+  };
+}
+
+/** Click `j` of a backlog as the Sink-style tracker (bench/workers/sink-tracker.mjs) queues it. */
+export function sinkClick(j, startedAt) {
+  return {
+    id: `backlog-${j}`, code: `bench-${j % 100}`, ts: startedAt + j, ua: AGENTS[j % AGENTS.length],
+    referer: "https://blog.example/post", country: "DE", sub1: `post-${j % 37}`,
+  };
+}
+
+/**
+ * The consumer alone: `total` messages (`body(j, startedAt)`) sent straight to the queue of
+ * `mf`'s binding `CLICKS` in batches of 100, then drained into the `clicks` table of `db`.
+ * Answers the seconds queueing took, the rows stored and the seconds until the last one.
+ */
+export async function drainBacklog(mf, db, total, body) {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const count = async () => (await db.prepare("SELECT count(*) AS n FROM clicks").first()).n;
+  const queue = await mf.getQueueProducer("CLICKS");
+  const before = await count();
+  const startedAt = Date.now();
+  for (let i = 0; i < total; i += 100) {
+    const batch = [];
+    for (let j = i; j < Math.min(i + 100, total); j++) batch.push({ body: JSON.stringify(body(j, startedAt)) });
+    await queue.sendBatch(batch);
+  }
+  const queuedIn = (Date.now() - startedAt) / 1000;
+  let stored = 0;
+  let lastAt = Date.now();
+  for (let still = 0; stored < total && still < 20; await sleep(250)) {
+    const n = (await count()) - before;
+    if (n === stored) still += 1;
+    else [still, stored, lastAt] = [0, n, Date.now()];
+  }
+  return { queuedIn, stored, seconds: (lastAt - startedAt) / 1000 };
 }

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # Builds the dashboard and the portal into public/ (a second or so), and the worker
-# (release, wasm-opt'ed) into build/ unless src/ and the manifests are unchanged since the
-# last build. wrangler runs this as its [build] command.
+# (release, wasm-opt'ed) unless src/ and the manifests are unchanged since the last build:
+#
+#   bash scripts/build.sh        the app Worker into build/ (wrangler.toml's [build])
+#   bash scripts/build.sh edge   the links Worker into build-edge/: the same crate with
+#                                `--features edge`, only the redirect and the pixel
+#                                (wrangler.links.toml's [build])
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 pl_env
 cd "$ROOT"
-node scripts/web.mjs
+target="${1:-app}"
+case "$target" in
+    app) out=build features=() ;;
+    edge) out=build-edge features=(-- --features edge) ;;
+    *) say "unknown build '$target' (app or edge)"; exit 2 ;;
+esac
+if [ "$target" = app ]; then node scripts/web.mjs; fi
 inputs="$(find src Cargo.toml Cargo.lock -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
-if [ -f build/worker/shim.mjs ] && [ "$(cat build/.inputs 2>/dev/null)" = "$inputs" ]; then
-    say "worker build is up to date"
+if [ -f "$out/worker/shim.mjs" ] && [ "$(cat "$out/.inputs" 2>/dev/null)" = "$inputs" ]; then
+    say "$target worker build is up to date"
     exit 0
 fi
-say "building the worker (release)"
-worker-build --release
-echo "$inputs" > build/.inputs
+say "building the $target worker (release)"
+worker-build --release --out-dir "$out" "${features[@]}"
+echo "$inputs" > "$out/.inputs"

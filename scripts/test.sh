@@ -11,6 +11,7 @@ say "formatting and lints"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown --features edge -- -D warnings
 
 ensure_schemathesis
 ensure_readers
@@ -22,6 +23,7 @@ cargo test --locked
 bash tests/migrations.sh
 
 bash scripts/build.sh
+bash scripts/build.sh edge
 
 STATE="$(mktemp -d -t partnerlens-test.XXXXXX)"
 ADMIN_API_KEY="test_admin_$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
@@ -55,7 +57,7 @@ fault_port="$(free_port)"
 # write of conversions whose order id starts with `fail-once-`, and archive writes of
 # programs named `archive-fails-…` store half an object and fail (src/faults.rs).
 start_runtime "$STATE/faults" "$fault_port" --env-file "$STATE/test.vars" \
-    --var FAULT_INJECTION:fail_first_delivery,rollup_crash_once,fail_storage_once,archive_fails_midway
+    --var FAULT_INJECTION:fail_first_delivery,rollup_crash_once,fail_storage_once,archive_fails_midway,slow_shard_read
 pids+=("$RUNTIME_PID")
 for p in "$port" "$fault_port"; do
     wait_for "http://127.0.0.1:$p/healthz" 180 || { say "runtime on port $p did not start"; exit 1; }

@@ -14,6 +14,10 @@
 //! - `archive`: raw clicks and impressions moved to R2 by day, and back on request.
 //! - `queue`, `cron`: the click queue consumer and the scheduled worker.
 
+// The links Worker (`--features edge`) reaches only the redirect and the pixel from its
+// entry; the rest of the crate compiles and is left out of its bundle by the linker.
+#![cfg_attr(feature = "edge", allow(dead_code, unused_imports))]
+
 pub mod domain;
 
 #[cfg(target_arch = "wasm32")]
@@ -47,7 +51,22 @@ mod schedules;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+mod entry {
+    use worker::{event, Context, Env, Request, Response, Result};
+
+    #[event(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
+    }
+
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+        Ok(crate::http::links_worker::handle(req, env, ctx).await)
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", not(feature = "edge")))]
 mod entry {
     use worker::{
         event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext,

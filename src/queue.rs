@@ -101,7 +101,7 @@ async fn write_sharded(
     let now = worker::Date::now().as_millis() as i64;
     for (shard, group) in by_shard {
         let db = shards::events_db(env, shard)?;
-        tracking::write(&db, &group, now).await?;
+        tracking::write(main, &db, &group, now).await?;
     }
     Ok(())
 }

@@ -43,6 +43,7 @@ pub async fn run_marked(db: &D1Database, max_days: u32) -> Result<usize, Storage
         false
     })
     .await
+    .map(|ran| ran.built)
     .context("rolling up marked days")
 }
 
@@ -77,8 +78,8 @@ pub async fn rebuild(
         let done = rollups::run(db, &shards, Selection::Oldest(DAYS_PER_STEP), &crash)
             .await
             .context("rolling up")?;
-        days_rolled_up += done;
-        if done < DAYS_PER_STEP as usize {
+        days_rolled_up += done.built;
+        if done.picked < DAYS_PER_STEP as usize {
             break;
         }
     }
@@ -99,5 +100,6 @@ pub async fn refresh(db: &D1Database, from_day: i64, to_day: i64) -> Result<usiz
     };
     rollups::run(db, &shards::others()?, selection, |_| false)
         .await
+        .map(|ran| ran.built)
         .context("refreshing the report's marked days")
 }

@@ -6,6 +6,8 @@ pub mod auth;
 mod body;
 pub mod edge;
 pub mod error;
+#[cfg(feature = "edge")]
+pub mod links_worker;
 mod outbox;
 mod pages;
 mod postback;

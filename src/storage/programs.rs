@@ -205,3 +205,18 @@ pub async fn insights_candidates(db: &D1Database, since: i64) -> Result<Vec<Prog
         .await?
         .results()?)
 }
+
+const IDS_NAMED: &str = "SELECT id FROM programs WHERE substr(name, 1, length(?1)) = ?1";
+
+/// The ids of the programs whose names start with `prefix` (the test faults).
+pub async fn ids_named(db: &D1Database, prefix: &str) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let rows = super::statement(db, IDS_NAMED, &[prefix.into()])?
+        .all()
+        .await?
+        .results::<Id>()?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}

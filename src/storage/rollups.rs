@@ -26,6 +26,15 @@ const DIRTY_WITHIN: &str = "SELECT day, marked_at FROM rollup_dirty_days \
      WHERE day >= ?1 AND day < ?2 ORDER BY day DESC LIMIT ?3";
 const CLEAR_HOURS: &str = "DELETE FROM rollup_hourly WHERE hour >= ?1 AND hour < ?2";
 const UNMARK: &str = "DELETE FROM rollup_dirty_days WHERE day = ? AND marked_at = ?";
+/// Numbers a read of a shard's facts (read in the same transaction as the facts).
+const NEXT_READ: &str = "INSERT INTO rollup_reads (id, seq) VALUES (1, 1) \
+     ON CONFLICT (id) DO UPDATE SET seq = seq + 1 RETURNING seq";
+/// Records that day `?1` is built from read `?3` of shard `?2`; when the day was already
+/// built from a later read, sets `seq` to NULL, which fails the whole transaction.
+const CLAIM_BUILD: &str = "INSERT INTO rollup_shard_builds (day, shard, seq) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (day, shard) DO UPDATE SET seq = CASE WHEN excluded.seq > seq THEN excluded.seq END";
+/// What a refused [`CLAIM_BUILD`] names in its error.
+const CLAIM_REFUSED: &str = "rollup_shard_builds.seq";
 
 /// What one raw click counts in a rollup hour, by dimension: shared by the rollup and
 /// the archive's moves (`storage::archive`), so a click counts the same in D1 and out.
@@ -204,23 +213,26 @@ fn pick(marks: &[Vec<Dirty>], selection: Selection) -> Vec<i64> {
 }
 
 /// Rolls up the marked days `selection` picks, in the main database `db` from its own
-/// raw events and conversions and the facts of the other event shards (`shards`);
-/// answers how many. A day is unmarked in each database only if nothing marked it again
-/// since its mark was read. When `crash(dirty_days)` says so, the second day's
-/// transaction fails midway (test only).
+/// raw events and conversions and the facts of the other event shards (`shards`, by
+/// binding name). A day is unmarked in each database only if nothing
+/// marked it again since its mark was read. Runs may overlap (the cron, reports'
+/// refreshes, other isolates): a day's build from shard facts older than those its last
+/// build read is refused and leaves the day as that build wrote it. When
+/// `crash(dirty_days)` says so, the second day's transaction fails midway (test only).
 pub async fn run(
     db: &D1Database,
-    shards: &[D1Database],
+    shards: &[(String, D1Database)],
     selection: Selection,
     crash: impl FnOnce(usize) -> bool,
-) -> Result<usize> {
+) -> Result<Ran> {
     let mut marks = vec![marked(db, selection).await?];
-    for shard in shards {
+    for (_, shard) in shards {
         marks.push(marked(shard, selection).await?);
     }
     let days = pick(&marks, selection);
     let crash_at = crash(days.len()).then_some(1);
     let mark_of = |of: &[Dirty], day: i64| of.iter().find(|d| d.day == day).map(|d| d.marked_at);
+    let mut built = 0;
     for (i, day) in days.iter().copied().enumerate() {
         let (first_hour, end_hour) = (day * 24, (day + 1) * 24);
         let (start_ms, end_ms) = (day * DAY_MS, (day + 1) * DAY_MS);
@@ -230,14 +242,24 @@ pub async fn run(
             start_ms.into(),
             end_ms.into(),
         ];
+        let mut batch = Vec::new();
         let mut facts = Vec::new();
-        for shard in shards {
-            facts.extend(shard_facts(shard, &hours).await?);
+        for (name, shard) in shards {
+            let read = shard_facts(shard, &hours).await?;
+            crate::faults::pause_after_shard_read(db, &read.facts).await?;
+            batch.push(statement(
+                db,
+                CLAIM_BUILD,
+                &[day.into(), name.as_str().into(), read.seq.into()],
+            )?);
+            facts.extend(read.facts);
         }
-        let mut batch = vec![
-            statement(db, CLEAR_HOURS, &[first_hour.into(), end_hour.into()])?,
-            statement(db, BUILD_HOURS, &hours)?,
-        ];
+        batch.push(statement(
+            db,
+            CLEAR_HOURS,
+            &[first_hour.into(), end_hour.into()],
+        )?);
+        batch.push(statement(db, BUILD_HOURS, &hours)?);
         for chunk in facts.chunks(FACTS_PER_STATEMENT) {
             let rows = format!("[{}]", chunk.join(","));
             batch.push(statement(db, ADD_SHARD_FACTS, &[rows.as_str().into()])?);
@@ -250,26 +272,69 @@ pub async fn run(
         }
         // The journey walks activity forward: it recomputes from this day on.
         batch.push(super::journey::mark_statement(db, day)?);
-        db.batch(batch).await?;
-        for (shard, of) in shards.iter().zip(&marks[1..]) {
+        match db.batch(batch).await {
+            Ok(_) => {}
+            // A run that read the shards later has built the day already.
+            Err(error) if error.to_string().contains(CLAIM_REFUSED) => continue,
+            Err(error) => return Err(error.into()),
+        }
+        for ((_, shard), of) in shards.iter().zip(&marks[1..]) {
             if let Some(marked_at) = mark_of(of, day) {
                 execute(shard, UNMARK, &[day.into(), marked_at.into()]).await?;
             }
         }
+        built += 1;
     }
-    Ok(days.len())
+    Ok(Ran {
+        picked: days.len(),
+        built,
+    })
 }
 
-async fn shard_facts(shard: &D1Database, hours: &[Arg<'_>]) -> Result<Vec<String>> {
+/// What a rollup run did.
+#[derive(Debug, Clone, Copy)]
+pub struct Ran {
+    /// Marked days it took up.
+    pub picked: usize,
+    /// Of those, the days it rolled up (the others a later run had built already).
+    pub built: usize,
+}
+
+/// A shard's facts of some hours, and the number of the read that saw them.
+struct ShardRead {
+    seq: i64,
+    facts: Vec<String>,
+}
+
+/// Reads a shard's facts of `hours` and numbers the read, in one transaction.
+async fn shard_facts(shard: &D1Database, hours: &[Arg<'_>]) -> Result<ShardRead> {
+    #[derive(Deserialize)]
+    struct Seq {
+        seq: i64,
+    }
     #[derive(Deserialize)]
     struct Line {
         line: String,
     }
-    Ok(statement(shard, SHARD_FACTS, hours)?
-        .all()
-        .await?
-        .results::<Line>()?
-        .into_iter()
-        .map(|l| l.line)
-        .collect())
+    let results = shard
+        .batch(vec![
+            statement(shard, NEXT_READ, &[])?,
+            statement(shard, SHARD_FACTS, hours)?,
+        ])
+        .await?;
+    let [read, facts] = <[_; 2]>::try_from(results)
+        .map_err(|r| super::StorageError::corrupt("rollup read", format!("{} results", r.len())))?;
+    let seq = read
+        .results::<Seq>()?
+        .first()
+        .map(|s| s.seq)
+        .ok_or_else(|| super::StorageError::corrupt("rollup read", "no number"))?;
+    Ok(ShardRead {
+        seq,
+        facts: facts
+            .results::<Line>()?
+            .into_iter()
+            .map(|l| l.line)
+            .collect(),
+    })
 }

@@ -72,8 +72,9 @@ pub fn configure(env: &Env) {
     });
 }
 
-/// The event shards other than the main database (none before [`configure`]).
-pub fn others() -> Result<Vec<D1Database>> {
+/// The event shards other than the main database, by binding name (none before
+/// [`configure`]).
+pub fn others() -> Result<Vec<(String, D1Database)>> {
     let Some(env) = ENV.with_borrow(Clone::clone) else {
         return Ok(Vec::new());
     };
@@ -82,7 +83,6 @@ pub fn others() -> Result<Vec<D1Database>> {
         .list
         .into_iter()
         .filter(|(name, _)| name != DB_BINDING)
-        .map(|(_, db)| db)
         .collect())
 }
 

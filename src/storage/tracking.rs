@@ -22,9 +22,7 @@ const INSERT_CLICK: &str = "INSERT INTO clicks (id, ts, link_id, partner_id, pro
      utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, \
      variant, material_id, is_unique) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?27, \
-     (SELECT id FROM materials WHERE id = ?28 AND program_id = ?5 \
-       AND (link_id IS NULL OR link_id = ?3)), \
+     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?27, ?28, \
      CASE WHEN ?25 = 0 AND NOT EXISTS (SELECT 1 FROM clicks WHERE link_id = ?3 \
      AND visitor_hash = ?24 AND is_bot = 0 AND ts >= ?26 AND (ts < ?2 OR (ts = ?2 AND id < ?1))) \
      THEN 1 ELSE 0 END) \
@@ -41,23 +39,37 @@ const INSERT_IMPRESSION: &str =
     "INSERT INTO impressions (id, ts, link_id, partner_id, program_id, \
      country, region, city, colo, device, os, browser, referrer_host, visitor_hash, is_bot, \
      material_id) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-     (SELECT id FROM materials WHERE id = ?16 AND program_id = ?5 \
-       AND (link_id IS NULL OR link_id = ?3))) ON CONFLICT (id) DO NOTHING";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+     ON CONFLICT (id) DO NOTHING";
+
+/// The materials (and their program and link) among the ids of JSON array `?1`.
+const MATERIALS: &str = "SELECT id, program_id, link_id FROM materials \
+     WHERE id IN (SELECT value FROM json_each(?1))";
 
 /// Writes a batch of captured events, each with its user agent classified, in one
-/// transaction; answers how many were new (a redelivered or re-imported id is not).
+/// transaction of the event shard `db`; answers how many were new (a redelivered or
+/// re-imported id is not). An event keeps its material (`m=`) only if the main database
+/// `main` holds it for the event's program (and link, when the material names one).
 pub async fn write(
+    main: &D1Database,
     db: &D1Database,
     events: &[(CapturedEvent, UserAgentInfo)],
     now: i64,
 ) -> Result<usize> {
+    let materials = materials_of(main, events).await?;
     let mut statements = Vec::with_capacity(events.len() * 2 + 2);
     let mut inserts = Vec::with_capacity(events.len());
     let mut days: Vec<i64> = Vec::new();
     for (event, agent) in events {
+        let material = event.tracking.material.as_deref().filter(|id| {
+            materials.iter().any(|m| {
+                m.id == *id
+                    && m.program_id == event.program_id
+                    && m.link_id.as_ref().is_none_or(|link| *link == event.link_id)
+            })
+        });
         inserts.push(statements.len());
-        statements.extend(statements_for(db, event, agent)?);
+        statements.extend(statements_for(db, event, agent, material)?);
         let day = utc_day_bounds(event.ts).0;
         if !days.contains(&day) {
             days.push(day);
@@ -77,10 +89,39 @@ pub async fn write(
         .sum())
 }
 
+#[derive(serde::Deserialize)]
+struct Material {
+    id: String,
+    program_id: String,
+    link_id: Option<String>,
+}
+
+/// The stored materials the events name (none read when no event names one).
+async fn materials_of(
+    main: &D1Database,
+    events: &[(CapturedEvent, UserAgentInfo)],
+) -> Result<Vec<Material>> {
+    let mut ids: Vec<&str> = events
+        .iter()
+        .filter_map(|(e, _)| e.tracking.material.as_deref())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let list = serde_json::to_string(&ids).unwrap_or_default();
+    Ok(statement(main, MATERIALS, &[list.as_str().into()])?
+        .all()
+        .await?
+        .results()?)
+}
+
 fn statements_for(
     db: &D1Database,
     e: &CapturedEvent,
     agent: &UserAgentInfo,
+    material: Option<&str>,
 ) -> Result<Vec<D1PreparedStatement>> {
     let common: [Arg<'_>; 13] = [
         e.id.as_str().into(),
@@ -103,7 +144,7 @@ fn statements_for(
             args.extend([
                 e.visitor.as_str().into(),
                 agent.is_bot.into(),
-                (&e.tracking.material).into(),
+                material.into(),
             ]);
             Ok(vec![statement(db, INSERT_IMPRESSION, &args)?])
         }
@@ -123,7 +164,7 @@ fn statements_for(
             let (day_start, day_end) = utc_day_bounds(e.ts);
             args.push(day_start.into());
             args.push((&e.variant).into());
-            args.push((&t.material).into());
+            args.push(material.into());
             let mut statements = vec![statement(db, INSERT_CLICK, &args)?];
             if !agent.is_bot {
                 statements.push(statement(

@@ -49,14 +49,20 @@ export async function ndjson(path, rows, { base = BASE } = {}) {
 }
 
 /** Creates a program, a partner and a link on `base`; answers their objects. */
-export async function seed({ base = BASE, destination = "https://shop.example/landing?ref=1", code, clickIdParam } = {}) {
-  const program = await api(
-    "POST",
-    "/api/v1/programs",
-    { name: unique("Program"), currency: "EUR", model: "sales", ...(clickIdParam && { click_id_param: clickIdParam }) },
-    { base },
-  );
-  assert.equal(program.status, 201, program.text);
+/** With `shard` ("DB" or "EVENTS_1"), the program is one the runtime placed on that event shard. */
+export async function seed({ base = BASE, destination = "https://shop.example/landing?ref=1", code, clickIdParam, shard } = {}) {
+  let program;
+  for (let i = 0; i < 32; i++) {
+    program = await api(
+      "POST",
+      "/api/v1/programs",
+      { name: unique("Program"), currency: "EUR", model: "sales", ...(clickIdParam && { click_id_param: clickIdParam }) },
+      { base },
+    );
+    assert.equal(program.status, 201, program.text);
+    if (!shard || program.json.events_shard === shard) break;
+  }
+  if (shard) assert.equal(program.json.events_shard, shard, `a program placed on ${shard}`);
   const partner = await api("POST", "/api/v1/partners", { name: unique("Partner"), segment: "blogger" }, { base });
   assert.equal(partner.status, 201, partner.text);
   const link = await api(

@@ -41,8 +41,9 @@ test("materials are refused with a reason when their input is bad, and nothing i
   void link;
 });
 
-test("each material has its own link and pixel, and the report by material adds up to the cent", async () => {
-  const { program, partner, link } = await seed();
+// Materials live in the main database, a program's events in its shard: both shards.
+for (const shard of ["DB", "EVENTS_1"]) test(`each material has its own link and pixel, and the report by material adds up to the cent (events on ${shard})`, async () => {
+  const { program, partner, link } = await seed({ shard });
   const token = program.postback_secret;
   await api("POST", "/api/v1/commission-rules", { program_id: program.id, event: "sale", kind: "percent", value: "10" });
   const second = (await api("POST", "/api/v1/partners", { name: unique("Second"), segment: "webmaster" })).json;

@@ -45,7 +45,10 @@ test("a partner copies a material's HTML from the portal, and the manager sees i
   await manager.fill("input[name=key]", ADMIN_KEY);
   await manager.click("button[type=submit]");
   const row = manager.locator("tbody tr", { hasText: "Winter banner" });
-  await row.waitFor();
+  await row.waitFor().catch(async (error) => {
+    const report = await api("GET", `/api/v1/reports/kpis?program_id=${program.id}&group_by=material&metrics=impressions`);
+    assert.fail(`${error.message}\nthe page shows: ${await manager.locator("main").innerText()}\nthe API answers ${report.status}: ${report.text}`);
+  });
   const cells = await row.locator("td").allTextContents();
   assert.equal(cells[1], "4", `impressions: ${cells.join(" | ")}`);
   assert.deepEqual(errors, []);

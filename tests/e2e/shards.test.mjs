@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { api, hit, unique, clickIdOf, eventually, events, BASE } from "./helpers.mjs";
+import { api, hit, unique, clickIdOf, eventually, events, BASE, FAULT_BASE } from "./helpers.mjs";
 
 const STATE = process.env.RUNTIME_STATE_DIR;
 const DAY = 86_400_000;
@@ -112,4 +112,48 @@ test("programs spread over both shards; each one's clicks are in its shard only,
   assert.deepEqual(log.map((c) => c.id).sort(), [...ca, ...cb].sort());
   const times = log.map((c) => [c.ts_ms, c.id]);
   assert.deepEqual(times, [...times].sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : 1)));
+});
+
+// A rollup reads another shard's facts before it writes the day in the main database, so
+// two runs of one day overlap in production (the cron and a report's refresh, in different
+// isolates): one may read before a click is stored and write after a later run. The fault
+// runtime's `slow_shard_read` holds the first run of a `slow-rollup-…` program for 8 s
+// between its read and its write; a report in the meantime reads the newer facts and
+// writes first. The older build must be refused, not put back over the newer one.
+test("a rollup that read another shard before a later run does not write over it", async () => {
+  const base = FAULT_BASE;
+  let program;
+  for (let i = 0; i < 24 && !program; i++) {
+    const created = (await api("POST", "/api/v1/programs", { name: unique("slow-rollup"), currency: "EUR", model: "sales" }, { base })).json;
+    if (created.events_shard === "EVENTS_1") program = created;
+  }
+  assert.ok(program, "a program lands on EVENTS_1");
+  const partner = (await api("POST", "/api/v1/partners", { name: unique("Overlap partner") }, { base })).json;
+  const link = (await api("POST", "/api/v1/links", { program_id: program.id, partner_id: partner.id, destination: "https://shop.example/" }, { base })).json;
+  const clicks = async () => {
+    const report = await api("GET", `/api/v1/reports/kpis?from=${date(-1)}&to=${date(1)}&program_id=${program.id}&metrics=clicks`, undefined, { base });
+    assert.equal(report.status, 200, report.text);
+    return report.json.data.reduce((sum, r) => sum + r.clicks, 0);
+  };
+  const visit = async (n) => {
+    const answer = await hit(`/r/${link.code}`, { base, headers: { "cf-connecting-ip": `198.51.100.${140 + n}` } });
+    assert.equal(answer.status, 302);
+  };
+  assert.equal((await api("POST", "/api/v1/rollups/run", undefined, { base })).status, 200, "nothing else is marked");
+
+  await visit(1);
+  await eventually(async () => (await events("clicks", link.id, { base })).length === 1, { what: "the first click stored" });
+  const slow = api("POST", "/api/v1/rollups/run", undefined, { base }); // reads 1 click, then waits
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await visit(2);
+  await visit(3);
+  await eventually(async () => (await events("clicks", link.id, { base })).length === 3, { what: "three clicks stored" });
+  assert.equal(await clicks(), 3, "the report's own rollup reads all three");
+  const late = await slow;
+  assert.equal(late.status, 200, late.text);
+  assert.equal(late.json.days_rolled_up, 0, "the slow run's build of the day was refused");
+  assert.equal(await clicks(), 3, "the slow run did not put its older facts back");
+  // A rebuild from scratch agrees.
+  assert.equal((await api("POST", `/api/v1/rollups/run?from=${date(-1)}&to=${date(1)}`, undefined, { base })).status, 200);
+  assert.equal(await clicks(), 3);
 });

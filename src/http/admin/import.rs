@@ -196,7 +196,7 @@ async fn events(call: &mut Call<'_>, kind: EventKind) -> ApiResult<Response> {
     for (shard, group) in by_shard {
         let db = shards::events_db(call.env, &shard)?;
         for chunk in group.chunks(CLICKS_PER_BATCH) {
-            let inserted = tracking::write(&db, chunk, call.now).await?;
+            let inserted = tracking::write(&call.store.db, &db, chunk, call.now).await?;
             answer.accepted += inserted;
             answer.duplicates += chunk.len() - inserted;
         }
