@@ -4,8 +4,10 @@
 // Miniflare (no wrangler proxy), loaded by wrk in interleaved rounds. Prints requests/s,
 // p50/p99 latency, the ratios, and clicks stored versus redirects served.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { COMPAT, queue, migrate, rustRuntime } from "./runtime.mjs";
-import { execFileSync } from "node:child_process";
+import { COMPAT, queue, migrate, rustRuntime, drainBacklog, partnerlensClick, sinkClick } from "./runtime.mjs";
+import { wrk, median, UA } from "./wrk.mjs";
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { cpus } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +17,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
 async function jsRuntime(script, name) {
   const mf = new Miniflare(convertV4MiniflareOptions({
@@ -42,42 +43,7 @@ async function jsRuntime(script, name) {
   return { mf, url, db };
 }
 
-function toMs(text) {
-  const match = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
-  if (!match) return NaN;
-  const value = Number(match[1]);
-  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
-}
-
-function wrk(url, seconds, headers = []) {
-  const out = execFileSync(
-    "wrk",
-    [
-      `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency",
-      "-H", `User-Agent: ${UA}`, "-H", "CF-Connecting-IP: 198.51.100.1",
-      ...headers.flatMap((h) => ["-H", h]),
-      url,
-    ],
-    { encoding: "utf8" },
-  );
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const bad = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
-    p50: toMs(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    p99: toMs(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    served: requests - bad,
-    bad,
-    errors,
-  };
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+const run = (url, seconds, headers = []) => wrk(url, seconds, { threads: THREADS, connections: CONNECTIONS, headers });
 
 /** Sends exactly `n` GETs, `concurrency` at a time; answers how many were redirects. */
 async function exactly(url, n, concurrency) {
@@ -140,6 +106,14 @@ try {
   const bare = await rustRuntime(undefined, { withAssets: false });
   runtimes.push(bare.mf);
   targets.push({ key: "f", name: "partnerlens redirect, no assets", url: new URL("/r/bench-7?sub1=bench", bare.url).href, db: bare.db });
+  // The links Worker's own small bundle (build-edge/, `--features edge`), as
+  // wrangler.links.toml deploys it on the short-link hostname: the app behind its
+  // service binding answers everything but /r/ and /i/.
+  const edge = await rustRuntime(undefined, { withAssets: false, links: join(root, "build-edge") });
+  runtimes.push(edge.mf);
+  targets.push({ key: "k", name: "links Worker bundle (edge)", url: new URL("/r/bench-7?sub1=bench", edge.url).href, db: edge.db });
+  // … and its floor: the same bundle answering a static 302, what workers-rs costs alone.
+  targets.push({ key: "l", name: "links Worker floor (static 302)", url: new URL("/__bench/floor", edge.url).href });
   // The same build where every link runs a split test: what choosing a visitor's arm
   // (and setting its cookie, as for a first visit: wrk sends none) costs.
   const split = await rustRuntime(undefined, { split: true });
@@ -157,12 +131,12 @@ try {
     targets.push({ key: "e", name: "partnerlens redirect (baseline)", url: new URL("/r/bench-7?sub1=bench", baseline.url).href, db: baseline.db });
   }
   for (const t of targets) {
-    wrk(t.url, 2, t.headers); // warm-up: caches filled, JIT warm; its clicks are counted below
+    run(t.url, 2, t.headers); // warm-up: caches filled, JIT warm; its clicks are counted below
     t.results = [];
   }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
-      const result = wrk(t.url, SECONDS, t.headers);
+      const result = run(t.url, SECONDS, t.headers);
       t.results.push(result);
       console.error(`round ${round} ${t.key}: ${result.rps.toFixed(0)} req/s`);
     }
@@ -176,6 +150,12 @@ try {
     errors: t.results.map((r) => r.errors).filter(Boolean),
   }]));
   console.log(`bench/redirect — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0].model})`);
+  for (const [name, dir] of [["app Worker (build/)", join(root, "build")], ["links Worker (build-edge/)", join(root, "build-edge")]]) {
+    const files = ["index_bg.wasm", "index.js"].map((f) => readFileSync(join(dir, f)));
+    const raw = files.reduce((sum, f) => sum + f.length, 0);
+    const gzip = files.reduce((sum, f) => sum + gzipSync(f, { level: 9 }).length, 0);
+    console.log(`bundle of the ${name}: ${raw} bytes, ${gzip} gzip (wasm and JS)`);
+  }
   console.log(`workerd via Miniflare (no wrangler proxy); wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS}s, medians`);
   console.log("");
   console.log("target                               req/s    p50 ms   p99 ms");
@@ -188,6 +168,7 @@ try {
   console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}   a/j = ${ratio("a", "j")} (against a JS worker of the same design)` +
     (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : "") +
     `   f/a = ${ratio("f", "a")} (without the assets router against with it)` +
+    `   k/b = ${ratio("k", "b")}   k/j = ${ratio("k", "j")}   k/f = ${ratio("k", "f")} (the links Worker's bundle)   l/b = ${ratio("l", "b")}   k/l = ${ratio("k", "l")} (its floor against the JS static 302; the redirect against its floor)` +
     `   g/i = ${ratio("g", "i")} (a link running a split test against one that does not, same runtime; h/i = ${ratio("h", "i")} for a returning visitor)`);
   console.log("");
   // wrk stops with requests in flight that it never counts, so clicks versus redirects is
@@ -202,6 +183,21 @@ try {
         `lost ${Math.max(0, served - stored)}, duplicated ${Math.max(0, stored - served)}`,
     );
   }
+  // The consumer alone, partnerlens's (user agent parsed, visitor's uniqueness, the day
+  // marked, four indexes) against the Sink-style one (one insert): BENCH_BACKLOG clicks put
+  // straight on each queue, drained into D1, one consumer at a time, batches of 100.
+  const backlog = Number(process.env.BENCH_BACKLOG ?? 50_000);
+  const benchLinks = (await rust.db.prepare("SELECT id, program_id, partner_id FROM links WHERE code LIKE 'bench-%'").all()).results;
+  const drains = [
+    ["a", "partnerlens consumer", await drainBacklog(rust.mf, rust.db, backlog, (j, at) => partnerlensClick(j, benchLinks, at))],
+    ["c", "Sink-style consumer", await drainBacklog(sink.mf, sink.db, backlog, sinkClick, { json: false })],
+  ];
+  console.log("");
+  for (const [key, name, d] of drains) {
+    console.log(`(${key}) ${name}: ${d.stored} of ${backlog} clicks stored ${d.seconds.toFixed(1)} s after the first was queued (queueing took ${d.queuedIn.toFixed(1)} s): ${(d.stored / d.seconds).toFixed(0)} clicks/s`);
+  }
+  const rate = (d) => d.stored / d.seconds;
+  console.log(`consumer a/c = ${(rate(drains[0][2]) / rate(drains[1][2])).toFixed(2)} (clicks/s drained from a backlog of ${backlog})`);
 } finally {
   for (const mf of runtimes) await mf.dispose();
 }

@@ -113,6 +113,16 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
   const db = await migrate(mf, sql, "DB", "partnerlens");
   const events = { DB: db };
   if (shards) events.EVENTS_1 = await migrate(mf, sql, "EVENTS_1", "partnerlens");
+  const { program, admin } = await seedLinks(url, { split });
+  return { mf, url, db, events, program, admin };
+}
+
+/**
+ * Through the admin API at `url`: a program, a partner and the 100 links `bench-0` …
+ * `bench-99`; with `split`, every link but bench-8 runs a two-way split test (the
+ * redirect picks each visitor's arm; bench-8 is the same runtime's link without one).
+ */
+export async function seedLinks(url, { split = false } = {}) {
   const admin = async (path, body) => {
     const response = await fetch(new URL(path, url), {
       method: "POST",
@@ -129,8 +139,6 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       program_id: program.id, partner_id: partner.id,
       destination: `https://shop.example/landing?item=${i}`, code: `bench-${i}`,
     });
-    // split: every link but bench-8 runs a two-way split test (the redirect picks each
-    // visitor's arm); bench-8 is the same runtime's link without one.
     if (split && i !== 8) {
       await admin("/api/v1/experiments", {
         kind: "link_split", link_id: link.id, variants: [
@@ -140,7 +148,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       });
     }
   }
-  return { mf, url, db, events, program, admin };
+  return { program, admin };
 }
 
 /** User agents the benchmarks' clicks carry, in turn. */
@@ -173,21 +181,32 @@ export function sinkClick(j, startedAt) {
 }
 
 /**
- * The consumer alone: `total` messages (`body(j, startedAt)`) sent straight to the queue of
- * `mf`'s binding `CLICKS` in batches of 100, then drained into the `clicks` table of `db`.
- * Answers the seconds queueing took, the rows stored and the seconds until the last one.
+ * The consumer alone: `total` messages (`body(j, startedAt)`; JSON text when `json`, as
+ * partnerlens's redirect sends them, else the object itself, as the Sink-style tracker
+ * does) sent straight to the queue of `mf`'s binding `CLICKS` in batches of 100, eight
+ * batches at a time, then drained into the `clicks` table of `db`. Answers the seconds
+ * queueing took, the rows stored and the seconds from the first send to the last row.
  */
-export async function drainBacklog(mf, db, total, body) {
+export async function drainBacklog(mf, db, total, body, { json = true } = {}) {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const count = async () => (await db.prepare("SELECT count(*) AS n FROM clicks").first()).n;
   const queue = await mf.getQueueProducer("CLICKS");
   const before = await count();
   const startedAt = Date.now();
+  const batches = [];
   for (let i = 0; i < total; i += 100) {
     const batch = [];
-    for (let j = i; j < Math.min(i + 100, total); j++) batch.push({ body: JSON.stringify(body(j, startedAt)) });
-    await queue.sendBatch(batch);
+    for (let j = i; j < Math.min(i + 100, total); j++) {
+      const message = body(j, startedAt);
+      batch.push({ body: json ? JSON.stringify(message) : message });
+    }
+    batches.push(batch);
   }
+  let next = 0;
+  const sender = async () => {
+    while (next < batches.length) await queue.sendBatch(batches[next++]);
+  };
+  await Promise.all(Array.from({ length: 8 }, sender));
   const queuedIn = (Date.now() - startedAt) / 1000;
   let stored = 0;
   let lastAt = Date.now();

@@ -13,7 +13,7 @@ import { cpus } from "node:os";
 import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { rustRuntime } from "./runtime.mjs";
+import { rustRuntime, drainBacklog, partnerlensClick, AGENTS } from "./runtime.mjs";
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 20_000);
 const IMPRESSIONS = Number(process.env.BENCH_IMPRESSIONS ?? 20_000);
@@ -49,12 +49,6 @@ function bytes(file, tables) {
 }
 
 const count = async (table) => (await db.prepare(`SELECT count(*) AS n FROM ${table}`).first()).n;
-const agents = [
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
-  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
-  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
-  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-];
 
 async function drive(total, path, table) {
   const before = await count(table);
@@ -78,7 +72,7 @@ async function drive(total, path, table) {
     for (let i = next++; i < total; i = next++) {
       const response = await fetch(at(path(i)), {
         redirect: "manual",
-        headers: { "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, "user-agent": agents[i % agents.length] },
+        headers: { "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, "user-agent": AGENTS[i % AGENTS.length] },
       });
       await response.arrayBuffer();
     }
@@ -107,32 +101,9 @@ const full = bytes(file, ["clicks", "impressions"]);
 
 // The consumer alone: a backlog of clicks as the redirect queues them, sent straight to
 // the queue in batches of 100, then drained.
-const queue = await mf.getQueueProducer("CLICKS");
 const links = (await db.prepare("SELECT id, program_id, partner_id FROM links WHERE code LIKE 'bench-%'").all()).results;
-const hex = (i) => (i * 2654435761 % 4294967296).toString(16).padStart(8, "0").repeat(8);
-const backlogBefore = await count("clicks");
-const startedBacklog = Date.now();
-for (let i = 0; i < BACKLOG; i += 100) {
-  const batch = [];
-  for (let j = i; j < Math.min(i + 100, BACKLOG); j++) {
-    const link = links[j % links.length];
-    batch.push({ body: JSON.stringify({
-      kind: "click", id: `backlog-${j}`, ts: startedBacklog + j, link_id: link.id, program_id: link.program_id,
-      partner_id: link.partner_id, country: "DE", region: "BE", city: "Berlin", colo: "FRA",
-      user_agent: agents[j % agents.length], referrer_host: "blog.example", visitor: hex(j),
-      tracking: { sub: [`post-${j % 37}`, null, null, null, null], utm_source: "newsletter", utm_medium: "email", utm_campaign: `winter-${j % 5}`, utm_term: null, utm_content: null },
-    }) });
-  }
-  await queue.sendBatch(batch);
-}
-const queuedIn = (Date.now() - startedBacklog) / 1000;
-let drained = 0;
-for (let still = 0; drained < BACKLOG && still < 10; await sleep(500)) {
-  const n = (await count("clicks")) - backlogBefore;
-  still = n === drained ? still + 1 : 0;
-  drained = n;
-}
-const drainedIn = (Date.now() - startedBacklog) / 1000;
+const backlog = await drainBacklog(mf, db, BACKLOG, (j, startedAt) => partnerlensClick(j, links, startedAt));
+const [queuedIn, drained, drainedIn] = [backlog.queuedIn, backlog.stored, backlog.seconds];
 const perClick = (full.clicks - (empty.clicks ?? 0)) / clicks.stored;
 const perImpression = (full.impressions - (empty.impressions ?? 0)) / impressions.stored;
 const indexes = execFileSync("sqlite3", ["-readonly", file, "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'index' AND tbl_name = 'clicks'"], { encoding: "utf8" }).trim();

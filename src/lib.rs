@@ -51,25 +51,56 @@ mod schedules;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 
+/// What a fetch handler gives the runtime: the response `now` when there is one (no
+/// future, no promise, no microtask: the hot path's redirect), else a promise of `later`.
+///
+/// `#[event(fetch)]` makes every request a future driven by wasm-bindgen-futures, whose
+/// task queue and `queueMicrotask` calls cost a redirect more than its own work
+/// (`bench/profile`); the handlers below are exported by hand for that reason.
+#[cfg(target_arch = "wasm32")]
+fn respond(
+    now: Option<worker::Response>,
+    later: impl std::future::Future<Output = worker::Response> + 'static,
+) -> worker::wasm_bindgen::JsValue {
+    use worker::wasm_bindgen::JsValue;
+    match now {
+        Some(response) => JsValue::from(worker::web_sys::Response::from(response)),
+        None => worker::wasm_bindgen_futures::future_to_promise(async move {
+            Ok(JsValue::from(worker::web_sys::Response::from(later.await)))
+        })
+        .into(),
+    }
+}
+
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
 mod entry {
-    use worker::{event, Context, Env, Request, Response, Result};
+    use worker::wasm_bindgen::prelude::wasm_bindgen;
+    use worker::wasm_bindgen::JsValue;
+    use worker::{event, web_sys, worker_sys, Context, Env, Request};
 
     #[event(start)]
     fn start() {
         console_error_panic_hook::set_once();
     }
 
-    #[event(fetch)]
-    async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-        Ok(crate::http::links_worker::handle(req, env, ctx).await)
+    /// The fetch handler, exported by hand rather than by `#[event(fetch)]` (see
+    /// [`crate::respond`]): a remembered link's redirect is answered synchronously.
+    #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+    pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> JsValue {
+        let (req, ctx) = (Request::from(req), Context::new(ctx));
+        let now = crate::http::edge::answer_now(&req, &env, &ctx);
+        crate::respond(now, async move {
+            crate::http::links_worker::handle(req, env, ctx).await
+        })
     }
 }
 
 #[cfg(all(target_arch = "wasm32", not(feature = "edge")))]
 mod entry {
+    use worker::wasm_bindgen::prelude::wasm_bindgen;
+    use worker::wasm_bindgen::JsValue;
     use worker::{
-        event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext,
+        event, web_sys, worker_sys, Context, Env, MessageBatch, Request, Result, ScheduleContext,
         ScheduledEvent,
     };
 
@@ -78,11 +109,15 @@ mod entry {
         console_error_panic_hook::set_once();
     }
 
-    #[event(fetch)]
-    async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    /// The fetch handler, exported by hand rather than by `#[event(fetch)]` (see
+    /// [`crate::respond`]): a remembered link's redirect is answered synchronously.
+    #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+    pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> JsValue {
         crate::faults::configure(&env);
         crate::storage::shards::configure(&env);
-        Ok(crate::http::handle(req, env, ctx).await)
+        let (req, ctx) = (Request::from(req), Context::new(ctx));
+        let now = crate::http::edge::answer_now(&req, &env, &ctx);
+        crate::respond(now, async move { crate::http::handle(req, env, ctx).await })
     }
 
     #[event(queue)]

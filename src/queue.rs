@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use worker::{D1Database, Env, Message, MessageBatch, MessageExt};
 
 use crate::domain::tracking::click::CapturedEvent;
-use crate::domain::tracking::user_agent::{classify, UserAgentInfo};
+use crate::domain::tracking::user_agent::{Classifier, UserAgentInfo};
 use crate::faults;
 use crate::storage::{shards, tracking, StorageError, DB_BINDING};
 
@@ -30,7 +30,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     for message in &messages {
         match serde_json::from_str::<CapturedEvent>(message.body()) {
             Ok(event) => {
-                let agent = classify(&event.user_agent);
+                let agent = AGENTS.with_borrow_mut(|agents| agents.classify(&event.user_agent));
                 events.push((event, agent));
                 if fault {
                     fresh.push(first_delivery(message));
@@ -104,6 +104,11 @@ async fn write_sharded(
         tracking::write(main, &db, &group, now).await?;
     }
     Ok(())
+}
+
+// The user agents this isolate has classified.
+thread_local! {
+    static AGENTS: RefCell<Classifier> = RefCell::new(Classifier::new(4096));
 }
 
 // Messages this isolate has seen (fault `fail_first_delivery`).

@@ -4,11 +4,12 @@
 
 use std::rc::Rc;
 
-use worker::{Context, Date, Env, Request, Response};
+use worker::{Context, Env, Method, Request, Response};
 
 use super::respond::with_headers;
 use crate::domain::experiments::split::{visitor_key, VISITOR_COOKIE};
 use crate::domain::ids::new_click_id;
+use crate::domain::request_target::path_and_query;
 use crate::domain::time::utc_day;
 use crate::domain::tracking::click::{
     is_prefetch, referrer_host, visitor_hash, CapturedEvent, EventKind, Tracking,
@@ -29,6 +30,38 @@ const NO_STORE: &str = "private, no-cache, no-store, must-revalidate, max-age=0"
 const NOT_FOUND_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Link not found</title>\
 <h1>Link not found</h1><p>This referral link does not exist or is no longer active.</p>";
 
+/// What a `GET` or `HEAD` of an edge path answers at once, with no storage round trip
+/// and no task: `/r/{code}` and `/i/{code}` whose link this isolate remembers (or whose
+/// code can name no link), and `/__bench/floor`. `None` for every other request, and for
+/// a link that must be looked up: those take the asynchronous way ([`redirect`],
+/// [`pixel`], the router).
+pub fn answer_now(req: &Request, env: &Env, ctx: &Context) -> Option<Response> {
+    let record = match super::method(req) {
+        Method::Get => true,
+        Method::Head => false,
+        _ => return None,
+    };
+    let url = req.inner().url();
+    let (path, query) = path_and_query(&url);
+    if let Some(code) = code_after(path, "/r/") {
+        let now = now();
+        let target = remembered(code, now)?;
+        return Some(redirect_to(req, env, ctx, target, query, record, now));
+    }
+    if let Some(code) = code_after(path, "/i/") {
+        let now = now();
+        let target = remembered(code, now)?;
+        return Some(pixel_of(req, env, ctx, target, query, record, now));
+    }
+    (record && path == "/__bench/floor").then(|| bench_floor(env))
+}
+
+/// The one path segment after `prefix`, as the route `{prefix}{code}` reads it.
+pub fn code_after<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
+    path.strip_prefix(prefix)
+        .filter(|code| !code.is_empty() && !code.contains('/'))
+}
+
 /// `/r/{code}`: `302` to the stored destination with the click id, and the click queued.
 pub async fn redirect(
     req: &Request,
@@ -38,8 +71,21 @@ pub async fn redirect(
     query: &str,
     record: bool,
 ) -> Response {
-    let now = Date::now().as_millis() as i64;
-    let Some(target) = target(env, ctx, code, now).await else {
+    let now = now();
+    let target = target(env, ctx, code, now).await;
+    redirect_to(req, env, ctx, target, query, record, now)
+}
+
+fn redirect_to(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    target: Option<Rc<LinkTarget>>,
+    query: &str,
+    record: bool,
+    now: i64,
+) -> Response {
+    let Some(target) = target else {
         return not_found_page();
     };
     let click_id = new_click_id();
@@ -70,7 +116,7 @@ pub async fn redirect(
             seen,
         );
         event.variant = variant;
-        finish_later(env, ctx, (event, ip));
+        finish(env, ctx, (event, ip));
     }
     let mut headers = vec![("location", location.as_str()), ("cache-control", NO_STORE)];
     if let Some(cookie) = &cookie {
@@ -88,8 +134,20 @@ pub async fn pixel(
     query: &str,
     record: bool,
 ) -> Response {
-    let now = Date::now().as_millis() as i64;
+    let now = now();
     let target = target(env, ctx, code, now).await;
+    pixel_of(req, env, ctx, target, query, record, now)
+}
+
+fn pixel_of(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    target: Option<Rc<LinkTarget>>,
+    query: &str,
+    record: bool,
+    now: i64,
+) -> Response {
     let status = match (&target, record) {
         (None, _) => 404,
         (Some(target), true) => {
@@ -105,7 +163,7 @@ pub async fn pixel(
                 },
                 None,
             );
-            finish_later(env, ctx, captured);
+            finish(env, ctx, captured);
             200
         }
         (Some(_), false) => 200,
@@ -138,6 +196,20 @@ pub fn bench_floor(env: &Env) -> Response {
         )
     } else {
         not_found_page()
+    }
+}
+
+/// Milliseconds since the epoch, as the runtime's clock says.
+fn now() -> i64 {
+    worker::js_sys::Date::now() as i64
+}
+
+/// The active link `code` names, if this isolate remembers whether there is one. A
+/// malformed code (a URL, an encoded slash) can never name a link: known at once.
+fn remembered(code: &str, now: i64) -> Option<Option<Rc<LinkTarget>>> {
+    match LinkCode::parse(code) {
+        Ok(code) => links::remembered(&code, now as f64),
+        Err(_) => Some(None),
     }
 }
 
@@ -217,7 +289,17 @@ fn capture(
     (event, ip)
 }
 
-fn finish_later(env: &Env, ctx: &Context, (mut event, ip): (CapturedEvent, String)) {
+/// Finishes the event and puts it in the outbox: at once when this isolate holds the
+/// day's salt (the usual case), else in a task that first reads it (KV, or on a cold day
+/// D1).
+fn finish(env: &Env, ctx: &Context, (mut event, ip): (CapturedEvent, String)) {
+    if let Some(salt) = salts::remembered(&utc_day(event.ts)) {
+        event.visitor = visitor_hash(&salt, &ip, &event.user_agent);
+        if let Some(body) = encode(&event) {
+            outbox::push_now(env, ctx, body);
+        }
+        return;
+    }
     let now = event.ts;
     let env = env.clone();
     ctx.wait_until(async move {
@@ -231,9 +313,14 @@ fn finish_later(env: &Env, ctx: &Context, (mut event, ip): (CapturedEvent, Strin
         };
         event.visitor = visitor_hash(&salt, &ip, &event.user_agent);
         drop(ip);
-        match serde_json::to_string(&event) {
-            Ok(body) => outbox::push(&env, body).await,
-            Err(error) => worker::console_error!("encoding event {} failed: {error}", event.id),
+        if let Some(body) = encode(&event) {
+            outbox::push(&env, body).await;
         }
     });
+}
+
+fn encode(event: &CapturedEvent) -> Option<String> {
+    serde_json::to_string(event)
+        .map_err(|error| worker::console_error!("encoding event {} failed: {error}", event.id))
+        .ok()
 }

@@ -15,6 +15,8 @@ use crate::domain::request_target::path_and_query;
 /// The service binding to the app Worker (`wrangler.links.toml`).
 pub const APP_BINDING: &str = "APP";
 
+/// Everything [`edge::answer_now`] could not answer at once: a link to look up, and every
+/// other path (forwarded).
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     let url = req.inner().url();
     let (path, query) = path_and_query(&url);
@@ -24,10 +26,10 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
         _ => None,
     };
     if let Some(record) = record {
-        if let Some(code) = code_after(path, "/r/") {
+        if let Some(code) = edge::code_after(path, "/r/") {
             return edge::redirect(&req, &env, &ctx, code, query, record).await;
         }
-        if let Some(code) = code_after(path, "/i/") {
+        if let Some(code) = edge::code_after(path, "/i/") {
             return edge::pixel(&req, &env, &ctx, code, query, record).await;
         }
         if record && path == "/__bench/floor" {
@@ -35,12 +37,6 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
         }
     }
     forward(req, &env).await
-}
-
-/// The one path segment after `prefix`, as the app's route `{prefix}{code}` reads it.
-fn code_after<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
-    path.strip_prefix(prefix)
-        .filter(|code| !code.is_empty() && !code.contains('/'))
 }
 
 /// The app Worker's answer to `req`; a `502` if it cannot be reached.

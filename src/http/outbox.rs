@@ -1,15 +1,16 @@
 //! The isolate's click outbox: captured events wait here a few milliseconds and go to the
 //! queue together in one `sendBatch`, instead of one queue call per click.
 //!
-//! The first event into an empty outbox makes its own `waitUntil` task the flusher: that
-//! task sleeps [`GATHER_MS`], then sends everything gathered meanwhile by any request of
-//! this isolate. Each event is therefore sent by a task the runtime keeps alive until it
-//! finishes, and a queue error is logged with the number of events it concerned.
+//! The first event into an empty outbox hands the runtime (`waitUntil`) the flusher: a
+//! task that sleeps [`GATHER_MS`], then sends everything gathered meanwhile by any request
+//! of this isolate. Each event is therefore sent by a task the runtime keeps alive until it
+//! finishes, and a queue error is logged with the number of events it concerned. The
+//! other events of the batch cost their requests no task, no promise and no `waitUntil`.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
-use worker::{Delay, Env};
+use worker::{Context, Delay, Env};
 
 pub const CLICKS_QUEUE: &str = "CLICKS";
 
@@ -22,16 +23,34 @@ thread_local! {
     static OUTBOX: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Adds an encoded event to the outbox; the caller that finds it empty flushes it.
+/// Adds an encoded event to the outbox without waiting: the caller that finds it empty
+/// hands the runtime (`waitUntil`) the task that gathers and sends it.
+pub fn push_now(env: &Env, ctx: &Context, body: String) {
+    if add(body) {
+        let env = env.clone();
+        ctx.wait_until(async move { gather_and_flush(&env).await });
+    }
+}
+
+/// Adds an encoded event to the outbox from a task the runtime already waits for; the
+/// caller that finds it empty gathers and sends.
 pub async fn push(env: &Env, body: String) {
-    let first = OUTBOX.with_borrow_mut(|outbox| {
+    if add(body) {
+        gather_and_flush(env).await;
+    }
+}
+
+/// Whether `body` is the first event of a new batch.
+fn add(body: String) -> bool {
+    OUTBOX.with_borrow_mut(|outbox| {
         outbox.push(body);
         outbox.len() == 1
-    });
-    if first {
-        Delay::from(Duration::from_millis(GATHER_MS)).await;
-        flush(env).await;
-    }
+    })
+}
+
+async fn gather_and_flush(env: &Env) {
+    Delay::from(Duration::from_millis(GATHER_MS)).await;
+    flush(env).await;
 }
 
 async fn flush(env: &Env) {

@@ -24,8 +24,11 @@ pub fn with_headers(status: u16, body: Vec<u8>, headers: &[(&str, &str)]) -> Res
         // Header names and values here are constants or checked URLs: always valid.
         let _ = map.set(name, value);
     }
-    Response::builder()
-        .with_status(status)
-        .with_headers(map)
-        .fixed(body)
+    let builder = Response::builder().with_status(status).with_headers(map);
+    if body.is_empty() {
+        // No body at all (a redirect, a 204), rather than an empty byte array to copy.
+        builder.empty()
+    } else {
+        builder.fixed(body)
+    }
 }

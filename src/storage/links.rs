@@ -194,19 +194,24 @@ fn encode(target: Option<&LinkTarget>) -> String {
 
 /// Resolves `code` to the active link it names, if any. Only a miss in both memory and
 /// KV reaches D1; the KV fill then runs after the response.
+/// What this isolate remembers of `code` (an active link, or that none is), if it still
+/// trusts it: the redirect's answer without any storage round trip.
+pub fn remembered(code: &LinkCode, now: f64) -> Option<Option<Rc<LinkTarget>>> {
+    MEMORY.with_borrow(|memory| {
+        memory
+            .get(code.as_str())
+            .filter(|entry| entry.expires_at > now)
+            .map(|entry| entry.target.clone())
+    })
+}
+
 pub async fn resolve(
     env: &Env,
     ctx: &Context,
     code: &LinkCode,
     now: f64,
 ) -> Result<Option<Rc<LinkTarget>>> {
-    let remembered = MEMORY.with_borrow(|memory| {
-        memory
-            .get(code.as_str())
-            .filter(|entry| entry.expires_at > now)
-            .map(|entry| entry.target.clone())
-    });
-    if let Some(target) = remembered {
+    if let Some(target) = remembered(code, now) {
         return Ok(target);
     }
     let kv = env.kv(KV_BINDING)?;

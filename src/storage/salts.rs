@@ -62,15 +62,19 @@ pub async fn delete_before(env: &Env, day: &str) -> Result<usize> {
     execute(&env.d1(DB_BINDING)?, DELETE_BEFORE, &[day.into()]).await
 }
 
-/// The salt of `day` for the edge: from memory, else KV, else D1.
-pub async fn for_day(env: &Env, day: &str, now: i64) -> Result<String> {
-    let remembered = TODAY.with_borrow(|today| {
+/// The salt of `day` if this isolate holds it (the edge's usual case: no await).
+pub fn remembered(day: &str) -> Option<String> {
+    TODAY.with_borrow(|today| {
         today
             .as_ref()
             .filter(|(d, _)| d == day)
             .map(|(_, salt)| salt.clone())
-    });
-    if let Some(salt) = remembered {
+    })
+}
+
+/// The salt of `day` for the edge: from memory, else KV, else D1.
+pub async fn for_day(env: &Env, day: &str, now: i64) -> Result<String> {
+    if let Some(salt) = remembered(day) {
         return Ok(salt);
     }
     let kv = env.kv(KV_BINDING)?;

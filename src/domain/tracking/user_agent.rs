@@ -7,6 +7,8 @@
 mod bot_patterns;
 pub mod bots;
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,9 +56,57 @@ pub fn classify(user_agent: &str) -> UserAgentInfo {
     }
 }
 
+/// [`classify`] with a memory of the user agents it has seen: traffic repeats a few
+/// thousand browsers' strings, and a repeated one costs a lookup instead of woothee's
+/// parse and the bot patterns. Forgets everything when it holds `capacity` strings.
+#[derive(Debug)]
+pub struct Classifier {
+    seen: HashMap<String, UserAgentInfo>,
+    capacity: usize,
+}
+
+impl Classifier {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            seen: HashMap::new(),
+            capacity,
+        }
+    }
+
+    pub fn classify(&mut self, user_agent: &str) -> UserAgentInfo {
+        if let Some(info) = self.seen.get(user_agent) {
+            return info.clone();
+        }
+        let info = classify(user_agent);
+        if self.seen.len() >= self.capacity {
+            self.seen.clear();
+        }
+        self.seen.insert(user_agent.to_owned(), info.clone());
+        info
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_classifier_answers_as_classify_does_and_stays_bounded() {
+        let mut classifier = Classifier::new(2);
+        let agents = [
+            CHROME_WINDOWS,
+            SAFARI_IPHONE,
+            CHROME_WINDOWS,
+            SAFARI_IPAD,
+            "",
+            "curl/8.5.0",
+            SAFARI_IPAD,
+        ];
+        for agent in agents {
+            assert_eq!(classifier.classify(agent), classify(agent), "{agent}");
+            assert!(classifier.seen.len() <= 2);
+        }
+    }
 
     const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
     const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
