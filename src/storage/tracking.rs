@@ -14,26 +14,46 @@ use crate::domain::time::utc_day_bounds;
 use crate::domain::tracking::click::{CapturedEvent, EventKind};
 use crate::domain::tracking::user_agent::UserAgentInfo;
 
-/// Inserts a click unless its id exists. It is unique when it is not a bot and no earlier
-/// non-bot click (by `ts`, then id) of the same visitor on the same link that UTC day is
-/// stored: an index range probe on `clicks_by_visitor`, whatever the visitor's volume.
-const INSERT_CLICK: &str = "INSERT INTO clicks (id, ts, link_id, partner_id, program_id, country, \
-     region, city, colo, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, sub5, \
-     utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, \
+/// Inserts the clicks of JSON array `?1` (one array of [`click_row`]'s 28 values per
+/// click) in one statement, each unless its id exists. A click is unique when it is not a
+/// bot and no earlier non-bot click (by `ts`, then id) of the same visitor on the same
+/// link that UTC day was stored before this statement: an index range probe on
+/// `clicks_by_visitor` per click. Clicks of the same batch do not see each other here;
+/// [`DEMOTE_LATER_UNIQUE`] settles them.
+const INSERT_CLICKS: &str = "INSERT INTO clicks (id, ts, link_id, partner_id, program_id, \
+     country, region, city, colo, device, os, browser, referrer_host, sub1, sub2, sub3, sub4, \
+     sub5, utm_source, utm_medium, utm_campaign, utm_term, utm_content, visitor_hash, is_bot, \
      variant, material_id, is_unique) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?27, ?28, \
-     CASE WHEN ?25 = 0 AND NOT EXISTS (SELECT 1 FROM clicks WHERE link_id = ?3 \
-     AND visitor_hash = ?24 AND is_bot = 0 AND ts >= ?26 AND (ts < ?2 OR (ts = ?2 AND id < ?1))) \
-     THEN 1 ELSE 0 END) \
-     ON CONFLICT (id) DO NOTHING";
+     SELECT c.id, c.ts, c.link_id, c.partner_id, c.program_id, c.country, c.region, c.city, \
+     c.colo, c.device, c.os, c.browser, c.referrer_host, c.sub1, c.sub2, c.sub3, c.sub4, \
+     c.sub5, c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term, c.utm_content, \
+     c.visitor_hash, c.is_bot, c.variant, c.material_id, \
+     CASE WHEN c.is_bot = 0 AND NOT EXISTS (SELECT 1 FROM clicks e \
+     WHERE e.link_id = c.link_id AND e.visitor_hash = c.visitor_hash AND e.is_bot = 0 \
+     AND e.ts >= c.day_start AND (e.ts < c.ts OR (e.ts = c.ts AND e.id < c.id))) \
+     THEN 1 ELSE 0 END \
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS ts, value ->> 2 AS link_id, \
+     value ->> 3 AS partner_id, value ->> 4 AS program_id, value ->> 5 AS country, \
+     value ->> 6 AS region, value ->> 7 AS city, value ->> 8 AS colo, value ->> 9 AS device, \
+     value ->> 10 AS os, value ->> 11 AS browser, value ->> 12 AS referrer_host, \
+     value ->> 13 AS sub1, value ->> 14 AS sub2, value ->> 15 AS sub3, value ->> 16 AS sub4, \
+     value ->> 17 AS sub5, value ->> 18 AS utm_source, value ->> 19 AS utm_medium, \
+     value ->> 20 AS utm_campaign, value ->> 21 AS utm_term, value ->> 22 AS utm_content, \
+     value ->> 23 AS visitor_hash, value ->> 24 AS is_bot, value ->> 25 AS variant, \
+     value ->> 26 AS material_id, value ->> 27 AS day_start FROM json_each(?1)) c \
+     WHERE true ON CONFLICT (id) DO NOTHING";
 
-/// When a click arrives out of order and is now the visitor's first of the day, the click
-/// that was unique until then (necessarily later) stops being unique. A no-op when the
-/// click is not unique, so a redelivery changes nothing.
-const DEMOTE_LATER_UNIQUE: &str = "UPDATE clicks SET is_unique = 0 \
-     WHERE link_id = ?1 AND visitor_hash = ?2 AND ts >= ?3 AND ts < ?4 AND is_unique = 1 \
-     AND id != ?5 AND EXISTS (SELECT 1 FROM clicks WHERE id = ?5 AND is_unique = 1)";
+/// After the batch's inserts: in each (link, visitor, UTC day) of JSON array `?1`
+/// (`[link_id, visitor_hash, day_start, day_end]`), a click marked unique that has an
+/// earlier non-bot click that day stops being unique. That is `kpis.md`'s definition
+/// itself, so it settles clicks of one batch among themselves and a click that arrives
+/// late (earlier than the day's unique one); a redelivery changes nothing.
+const DEMOTE_LATER_UNIQUE: &str = "UPDATE clicks SET is_unique = 0 WHERE id IN (\
+     SELECT k.id FROM json_each(?1) g JOIN clicks k ON k.link_id = g.value ->> 0 \
+     AND k.visitor_hash = g.value ->> 1 AND k.ts >= g.value ->> 2 AND k.ts < g.value ->> 3 \
+     WHERE k.is_unique = 1 AND EXISTS (SELECT 1 FROM clicks e WHERE e.link_id = k.link_id \
+     AND e.visitor_hash = k.visitor_hash AND e.is_bot = 0 AND e.ts >= g.value ->> 2 \
+     AND (e.ts < k.ts OR (e.ts = k.ts AND e.id < k.id))))";
 
 const INSERT_IMPRESSION: &str =
     "INSERT INTO impressions (id, ts, link_id, partner_id, program_id, \
@@ -57,8 +77,10 @@ pub async fn write(
     now: i64,
 ) -> Result<usize> {
     let materials = materials_of(main, events).await?;
-    let mut statements = Vec::with_capacity(events.len() * 2 + 2);
+    let mut statements = Vec::with_capacity(events.len() + 4);
     let mut inserts = Vec::with_capacity(events.len());
+    let mut clicks = Vec::new();
+    let mut visitors = Vec::new();
     let mut days: Vec<i64> = Vec::new();
     for (event, agent) in events {
         let material = event.tracking.material.as_deref().filter(|id| {
@@ -68,12 +90,36 @@ pub async fn write(
                     && m.link_id.as_ref().is_none_or(|link| *link == event.link_id)
             })
         });
-        inserts.push(statements.len());
-        statements.extend(statements_for(db, event, agent, material)?);
-        let day = utc_day_bounds(event.ts).0;
-        if !days.contains(&day) {
-            days.push(day);
+        let (day_start, day_end) = utc_day_bounds(event.ts);
+        match event.kind {
+            EventKind::Impression => {
+                inserts.push(statements.len());
+                statements.push(impression_statement(db, event, agent, material)?);
+            }
+            EventKind::Click => {
+                clicks.push(click_row(event, agent, material, day_start));
+                let visitor = serde_json::json!([event.link_id, event.visitor, day_start, day_end]);
+                if !agent.is_bot && !visitors.contains(&visitor) {
+                    visitors.push(visitor);
+                }
+            }
         }
+        if !days.contains(&day_start) {
+            days.push(day_start);
+        }
+    }
+    if !clicks.is_empty() {
+        let rows = serde_json::Value::Array(clicks).to_string();
+        inserts.push(statements.len());
+        statements.push(statement(db, INSERT_CLICKS, &[rows.as_str().into()])?);
+    }
+    if !visitors.is_empty() {
+        let groups = serde_json::Value::Array(visitors).to_string();
+        statements.push(statement(
+            db,
+            DEMOTE_LATER_UNIQUE,
+            &[groups.as_str().into()],
+        )?);
     }
     for day in days {
         statements.push(super::rollups::mark_statement(db, day, now)?);
@@ -117,13 +163,13 @@ async fn materials_of(
         .results()?)
 }
 
-fn statements_for(
+fn impression_statement(
     db: &D1Database,
     e: &CapturedEvent,
     agent: &UserAgentInfo,
     material: Option<&str>,
-) -> Result<Vec<D1PreparedStatement>> {
-    let common: [Arg<'_>; 13] = [
+) -> Result<D1PreparedStatement> {
+    let args: [Arg<'_>; 16] = [
         e.id.as_str().into(),
         e.ts.into(),
         e.link_id.as_str().into(),
@@ -137,51 +183,51 @@ fn statements_for(
         agent.os.as_str().into(),
         agent.browser.as_str().into(),
         (&e.referrer_host).into(),
+        e.visitor.as_str().into(),
+        agent.is_bot.into(),
+        material.into(),
     ];
-    match e.kind {
-        EventKind::Impression => {
-            let mut args = Vec::from(common);
-            args.extend([
-                e.visitor.as_str().into(),
-                agent.is_bot.into(),
-                material.into(),
-            ]);
-            Ok(vec![statement(db, INSERT_IMPRESSION, &args)?])
-        }
-        EventKind::Click => {
-            let t = &e.tracking;
-            let mut args = Vec::from(common);
-            args.extend(t.sub.iter().map(Arg::from));
-            args.extend([
-                (&t.utm_source).into(),
-                (&t.utm_medium).into(),
-                (&t.utm_campaign).into(),
-                (&t.utm_term).into(),
-                (&t.utm_content).into(),
-                e.visitor.as_str().into(),
-                agent.is_bot.into(),
-            ]);
-            let (day_start, day_end) = utc_day_bounds(e.ts);
-            args.push(day_start.into());
-            args.push((&e.variant).into());
-            args.push(material.into());
-            let mut statements = vec![statement(db, INSERT_CLICK, &args)?];
-            if !agent.is_bot {
-                statements.push(statement(
-                    db,
-                    DEMOTE_LATER_UNIQUE,
-                    &[
-                        e.link_id.as_str().into(),
-                        e.visitor.as_str().into(),
-                        e.ts.into(),
-                        day_end.into(),
-                        e.id.as_str().into(),
-                    ],
-                )?);
-            }
-            Ok(statements)
-        }
-    }
+    statement(db, INSERT_IMPRESSION, &args)
+}
+
+/// A click as [`INSERT_CLICKS`] reads it: its columns in order, then its UTC day's start.
+fn click_row(
+    e: &CapturedEvent,
+    agent: &UserAgentInfo,
+    material: Option<&str>,
+    day_start: i64,
+) -> serde_json::Value {
+    let t = &e.tracking;
+    serde_json::json!([
+        e.id,
+        e.ts,
+        e.link_id,
+        e.partner_id,
+        e.program_id,
+        e.country,
+        e.region,
+        e.city,
+        e.colo,
+        agent.device,
+        agent.os,
+        agent.browser,
+        e.referrer_host,
+        t.sub[0],
+        t.sub[1],
+        t.sub[2],
+        t.sub[3],
+        t.sub[4],
+        t.utm_source,
+        t.utm_medium,
+        t.utm_campaign,
+        t.utm_term,
+        t.utm_content,
+        e.visitor,
+        i64::from(agent.is_bot),
+        e.variant,
+        material,
+        day_start,
+    ])
 }
 
 /// A stored click, as the audit log shows it.
