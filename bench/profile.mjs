@@ -77,12 +77,14 @@ function summarise(profile) {
   const kinds = new Map();
   const functions = new Map();
   for (const [id, us] of byNode) {
-    const { functionName, url } = nodes.get(id).callFrame;
-    const name = functionName || "(anonymous)";
-    const kind = name.startsWith("(")
+    const { functionName, url, lineNumber, columnNumber } = nodes.get(id).callFrame;
+    // An anonymous function is named by where it is (its file, line and column).
+    const name = functionName ||
+      (url ? `(anonymous) ${url.split("/").pop()}:${lineNumber + 1}:${columnNumber + 1}` : "(anonymous)");
+    const kind = name === "(anonymous)" || !name.startsWith("(anonymous)") && name.startsWith("(")
       ? name
       : url.startsWith("wasm://") || /\.wasm/.test(url) ? "Rust (wasm)"
-        : /shim\.mjs|index\.js/.test(url) ? "wasm-bindgen and shim JS"
+        : /shim\.mjs|index\.js|entry\.mjs/.test(url) ? "wasm-bindgen and shim JS"
           : url ? "JS" : "runtime builtins";
     kinds.set(kind, (kinds.get(kind) ?? 0) + us);
     const key = `${kind === "Rust (wasm)" ? "wasm" : kind === "wasm-bindgen and shim JS" ? "glue" : "    "}  ${name}`;

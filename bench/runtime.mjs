@@ -44,6 +44,20 @@ export async function migrate(mf, sqlTexts, binding = "DB", worker) {
 }
 
 /**
+ * A build's modules as wrangler loads them: the entry `main` names (worker/entry.mjs,
+ * src/entry.mjs copied by scripts/build.sh) first, then worker-build's bundle and wasm.
+ * A baseline build of a commit from before the entry existed starts at its index.js.
+ */
+function workerModules(build) {
+  const entry = join(build, "worker", "entry.mjs");
+  return [
+    ...(existsSync(entry) ? [{ type: "ESModule", path: entry }] : []),
+    { type: "ESModule", path: join(build, "index.js") },
+    { type: "CompiledWasm", path: join(build, "index_bg.wasm") },
+  ];
+}
+
+/**
  * Serves the worker build in `build` (by default the current one, `build/`), behind
  * Workers Static Assets as `wrangler.toml` configures them when its checkout has a
  * built `public/` (the Worker runs first), so the redirect is measured as deployed.
@@ -53,8 +67,9 @@ export async function migrate(mf, sqlTexts, binding = "DB", worker) {
  * `events` then maps each shard's binding to its database. With `links` (a build of the
  * links Worker, `build-edge/`), that Worker answers at the URL, as wrangler.links.toml
  * deploys it: /r/ and /i/ itself, everything else through its service binding to this one.
+ * `vars` adds variables to the app Worker's (tests/e2e/panic.test.mjs: FAULT_INJECTION).
  */
-export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort } = {}) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort, vars = {} } = {}) {
   const pub = join(build, "..", "public");
   const assets = withAssets && existsSync(pub)
     ? {
@@ -70,10 +85,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
     ? [{
         name: "partnerlens-links",
         modulesRoot: links,
-        modules: [
-          { type: "ESModule", path: join(links, "index.js") },
-          { type: "CompiledWasm", path: join(links, "index_bg.wasm") },
-        ],
+        modules: workerModules(links),
         compatibilityDate: COMPAT,
         d1Databases: { DB: "partnerlens" },
         kvNamespaces: { LINKS: "links" },
@@ -92,10 +104,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
     workers: [...linksWorker, {
       name: "partnerlens",
       modulesRoot: build,
-      modules: [
-        { type: "ESModule", path: join(build, "index.js") },
-        { type: "CompiledWasm", path: join(build, "index_bg.wasm") },
-      ],
+      modules: workerModules(build),
       compatibilityDate: COMPAT,
       ...assets,
       d1Databases: shards ? { DB: "partnerlens", EVENTS_1: "partnerlens-events-1" } : { DB: "partnerlens" },
@@ -104,6 +113,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       bindings: {
         ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
         ...(shards ? { EVENT_SHARDS: "DB,EVENTS_1" } : {}),
+        ...vars,
       },
     }],
   }));

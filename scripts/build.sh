@@ -20,8 +20,11 @@ if [ "$target" = app ]; then node scripts/web.mjs; fi
 inputs="$(find src Cargo.toml Cargo.lock -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 if [ -f "$out/worker/shim.mjs" ] && [ "$(cat "$out/.inputs" 2>/dev/null)" = "$inputs" ]; then
     say "$target worker build is up to date"
-    exit 0
+else
+    say "building the $target worker (release)"
+    worker-build --release --out-dir "$out" "${features[@]}"
+    echo "$inputs" > "$out/.inputs"
 fi
-say "building the $target worker (release)"
-worker-build --release --out-dir "$out" "${features[@]}"
-echo "$inputs" > "$out/.inputs"
+# The entry module wrangler's `main` names: worker-build's handlers as a plain object
+# (src/entry.mjs says why).
+cp src/entry.mjs "$out/worker/entry.mjs"

@@ -17,6 +17,9 @@
 //!   whose name starts with `slow-rollup-` waits 8 s before writing the day, the first
 //!   time for each such program in the isolate, like a run in another isolate that read
 //!   before a click was stored and writes after a later run: the later read must win.
+//! - `panic_route`: `GET /__fault/panic` panics, as a bug would: that request fails, and
+//!   the next one must be served by a fresh instance of the module (the panic recovery
+//!   src/entry.mjs relies on; tests/e2e/panic.test.mjs starts its own runtime for it).
 //!
 //! The list is read once per isolate (`configure`, at every entry point).
 
@@ -38,6 +41,7 @@ pub const SLOW_SHARD_READ: &str = "slow_shard_read";
 /// The program-name prefix `slow_shard_read` applies to.
 pub const SLOW_SHARD_READ_PREFIX: &str = "slow-rollup-";
 const SLOW_SHARD_READ_MS: u64 = 8_000;
+pub const PANIC_ROUTE: &str = "panic_route";
 /// The order-id prefix `fail_storage_once` applies to.
 const FAIL_ONCE_PREFIX: &str = "fail-once-";
 

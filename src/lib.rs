@@ -59,12 +59,12 @@ mod storage;
 /// (`bench/profile`); the handlers below are exported by hand for that reason.
 #[cfg(target_arch = "wasm32")]
 fn respond(
-    now: Option<worker::Response>,
+    now: Option<worker::web_sys::Response>,
     later: impl std::future::Future<Output = worker::Response> + 'static,
 ) -> worker::wasm_bindgen::JsValue {
     use worker::wasm_bindgen::JsValue;
     match now {
-        Some(response) => JsValue::from(worker::web_sys::Response::from(response)),
+        Some(response) => JsValue::from(response),
         None => worker::wasm_bindgen_futures::future_to_promise(async move {
             Ok(JsValue::from(worker::web_sys::Response::from(later.await)))
         })
@@ -87,10 +87,10 @@ mod entry {
     /// [`crate::respond`]): a remembered link's redirect is answered synchronously.
     #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
     pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> JsValue {
-        let (req, ctx) = (Request::from(req), Context::new(ctx));
+        let ctx = Context::new(ctx);
         let now = crate::http::edge::answer_now(&req, &env, &ctx);
         crate::respond(now, async move {
-            crate::http::links_worker::handle(req, env, ctx).await
+            crate::http::links_worker::handle(Request::from(req), env, ctx).await
         })
     }
 }
@@ -115,9 +115,11 @@ mod entry {
     pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> JsValue {
         crate::faults::configure(&env);
         crate::storage::shards::configure(&env);
-        let (req, ctx) = (Request::from(req), Context::new(ctx));
+        let ctx = Context::new(ctx);
         let now = crate::http::edge::answer_now(&req, &env, &ctx);
-        crate::respond(now, async move { crate::http::handle(req, env, ctx).await })
+        crate::respond(now, async move {
+            crate::http::handle(Request::from(req), env, ctx).await
+        })
     }
 
     #[event(queue)]

@@ -4,9 +4,9 @@
 
 use std::rc::Rc;
 
-use worker::{Context, Env, Method, Request, Response};
+use worker::{web_sys, Context, Env, Response};
 
-use super::respond::with_headers;
+use super::edge_io::{self, Facts};
 use crate::domain::experiments::split::{visitor_key, VISITOR_COOKIE};
 use crate::domain::ids::new_click_id;
 use crate::domain::request_target::path_and_query;
@@ -25,23 +25,20 @@ const PIXEL: [u8; 43] = [
     0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
-const NO_STORE: &str = "private, no-cache, no-store, must-revalidate, max-age=0";
-
-const NOT_FOUND_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Link not found</title>\
-<h1>Link not found</h1><p>This referral link does not exist or is no longer active.</p>";
 
 /// What a `GET` or `HEAD` of an edge path answers at once, with no storage round trip
 /// and no task: `/r/{code}` and `/i/{code}` whose link this isolate remembers (or whose
 /// code can name no link), and `/__bench/floor`. `None` for every other request, and for
 /// a link that must be looked up: those take the asynchronous way ([`redirect`],
-/// [`pixel`], the router).
-pub fn answer_now(req: &Request, env: &Env, ctx: &Context) -> Option<Response> {
-    let record = match super::method(req) {
-        Method::Get => true,
-        Method::Head => false,
+/// [`pixel`], the router). It reads the runtime's request itself, not a workers-rs
+/// `Request` (which copies its method, URL, headers and `cf` object on creation).
+pub fn answer_now(req: &web_sys::Request, env: &Env, ctx: &Context) -> Option<web_sys::Response> {
+    let record = match req.method().as_str() {
+        "GET" => true,
+        "HEAD" => false,
         _ => return None,
     };
-    let url = req.inner().url();
+    let url = req.url();
     let (path, query) = path_and_query(&url);
     if let Some(code) = code_after(path, "/r/") {
         let now = now();
@@ -64,7 +61,7 @@ pub fn code_after<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
 
 /// `/r/{code}`: `302` to the stored destination with the click id, and the click queued.
 pub async fn redirect(
-    req: &Request,
+    req: &worker::Request,
     env: &Env,
     ctx: &Context,
     code: &str,
@@ -73,61 +70,69 @@ pub async fn redirect(
 ) -> Response {
     let now = now();
     let target = target(env, ctx, code, now).await;
-    redirect_to(req, env, ctx, target, query, record, now)
+    Response::from(redirect_to(
+        req.inner(),
+        env,
+        ctx,
+        target,
+        query,
+        record,
+        now,
+    ))
 }
 
 fn redirect_to(
-    req: &Request,
+    req: &web_sys::Request,
     env: &Env,
     ctx: &Context,
     target: Option<Rc<LinkTarget>>,
     query: &str,
     record: bool,
     now: i64,
-) -> Response {
+) -> web_sys::Response {
     let Some(target) = target else {
-        return not_found_page();
+        return edge_io::not_found();
     };
     let click_id = new_click_id();
-    // A split test sends each visitor to its own arm, the same one on every visit. The
-    // address and browser it reads are handed on to the click rather than read again.
-    let (location, variant, cookie, seen) = match &target.split {
-        None => (target.location.location(&click_id), None, None, None),
-        Some(split) => {
-            let ip = header(req, "cf-connecting-ip").unwrap_or_default();
-            let agent = header(req, "user-agent").unwrap_or_default();
-            let (key, fresh) = visitor_key(header(req, "cookie").as_deref(), &ip, &agent);
+    // What the click needs from the request, read once; a split test reads the visitor's
+    // cookie too, and sends each visitor to its own arm, the same one on every visit.
+    let facts =
+        (record || target.split.is_some()).then(|| edge_io::facts(req, target.split.is_some()));
+    let (location, variant, cookie) = match (&target.split, &facts) {
+        (Some(split), Some(facts)) => {
+            let ip = facts.ip.as_deref().unwrap_or_default();
+            let agent = facts.user_agent.as_deref().unwrap_or_default();
+            let (key, fresh) = visitor_key(facts.cookie.as_deref(), ip, agent);
             let arm = split.arm_for(&key);
             let cookie = fresh.then(|| {
                 format!("{VISITOR_COOKIE}={key}; Max-Age=31536000; Path=/r/; HttpOnly; Secure; SameSite=Lax")
             });
-            let location = arm.location.location(&click_id);
-            (location, Some(arm.name.clone()), cookie, Some((ip, agent)))
+            (
+                arm.location.location(&click_id),
+                Some(arm.name.clone()),
+                cookie,
+            )
         }
+        _ => (target.location.location(&click_id), None, None),
     };
-    if record && !prefetch(req) {
+    if let Some(facts) = facts.filter(|facts| record && !prefetch(facts)) {
         let (mut event, ip) = capture(
-            req,
+            facts,
             &target,
             EventKind::Click,
             click_id,
             now,
             Tracking::from_query(query),
-            seen,
         );
         event.variant = variant;
         finish(env, ctx, (event, ip));
     }
-    let mut headers = vec![("location", location.as_str()), ("cache-control", NO_STORE)];
-    if let Some(cookie) = &cookie {
-        headers.push(("set-cookie", cookie.as_str()));
-    }
-    with_headers(302, Vec::new(), &headers)
+    edge_io::redirect(&location, cookie)
 }
 
 /// `/i/{code}`: the pixel, and the impression queued (with the material `m=` names).
 pub async fn pixel(
-    req: &Request,
+    req: &worker::Request,
     env: &Env,
     ctx: &Context,
     code: &str,
@@ -136,23 +141,23 @@ pub async fn pixel(
 ) -> Response {
     let now = now();
     let target = target(env, ctx, code, now).await;
-    pixel_of(req, env, ctx, target, query, record, now)
+    Response::from(pixel_of(req.inner(), env, ctx, target, query, record, now))
 }
 
 fn pixel_of(
-    req: &Request,
+    req: &web_sys::Request,
     env: &Env,
     ctx: &Context,
     target: Option<Rc<LinkTarget>>,
     query: &str,
     record: bool,
     now: i64,
-) -> Response {
+) -> web_sys::Response {
     let status = match (&target, record) {
         (None, _) => 404,
         (Some(target), true) => {
             let captured = capture(
-                req,
+                edge_io::facts(req, false),
                 target,
                 EventKind::Impression,
                 new_click_id(),
@@ -161,41 +166,24 @@ fn pixel_of(
                     material: Tracking::from_query(query).material,
                     ..Tracking::default()
                 },
-                None,
             );
             finish(env, ctx, captured);
             200
         }
         (Some(_), false) => 200,
     };
-    with_headers(
-        status,
-        PIXEL.to_vec(),
-        &[
-            ("content-type", "image/gif"),
-            ("cache-control", NO_STORE),
-            ("pragma", "no-cache"),
-            ("expires", "0"),
-        ],
-    )
+    edge_io::pixel(status, &PIXEL)
 }
 
 /// `/__bench/floor`: the floor of a Rust redirect in this runtime, for `bench/redirect`:
 /// the same build answering a static `302` without touching storage. Exists only where
 /// the variable `BENCH_ROUTES` is `on` (never in `wrangler.toml`).
-pub fn bench_floor(env: &Env) -> Response {
+pub fn bench_floor(env: &Env) -> web_sys::Response {
     let enabled = env.var("BENCH_ROUTES").map(|v| v.to_string()).ok();
     if enabled.as_deref() == Some("on") {
-        with_headers(
-            302,
-            Vec::new(),
-            &[
-                ("location", "https://shop.example/landing?click_id=static"),
-                ("cache-control", NO_STORE),
-            ],
-        )
+        edge_io::redirect("https://shop.example/landing?click_id=static", None)
     } else {
-        not_found_page()
+        edge_io::not_found()
     }
 }
 
@@ -226,49 +214,26 @@ async fn target(env: &Env, ctx: &Context, code: &str, now: i64) -> Option<Rc<Lin
     }
 }
 
-fn not_found_page() -> Response {
-    with_headers(
-        404,
-        NOT_FOUND_PAGE.as_bytes().to_vec(),
-        &[
-            ("content-type", "text/html; charset=utf-8"),
-            ("cache-control", NO_STORE),
-        ],
-    )
-}
-
-fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
-}
-
-fn prefetch(req: &Request) -> bool {
+fn prefetch(facts: &Facts) -> bool {
     is_prefetch(
-        header(req, "sec-purpose").as_deref(),
-        header(req, "purpose").as_deref(),
-        header(req, "x-moz").as_deref(),
+        facts.sec_purpose.as_deref(),
+        facts.purpose.as_deref(),
+        facts.x_moz.as_deref(),
     )
 }
 
-/// Reads what the event needs from the request (the address and user agent unless `seen`
-/// already holds them), then finishes it after the response: the daily salt (memory, KV,
-/// or on a cold day D1), the visitor hash, the queue send. The raw IP lives only in this
-/// task's memory and never reaches the queue or storage.
+/// The event from what the request said (`facts`), to be finished after the response:
+/// the daily salt (memory, KV, or on a cold day D1), the visitor hash, the queue send.
+/// The raw IP is handed back beside the event: it lives only in memory until hashed and
+/// never reaches the queue or storage.
 fn capture(
-    req: &Request,
+    facts: Facts,
     target: &LinkTarget,
     kind: EventKind,
     id: String,
     now: i64,
     tracking: Tracking,
-    seen: Option<(String, String)>,
 ) -> (CapturedEvent, String) {
-    let (ip, user_agent) = seen.unwrap_or_else(|| {
-        (
-            header(req, "cf-connecting-ip").unwrap_or_default(),
-            header(req, "user-agent").unwrap_or_default(),
-        )
-    });
-    let cf = req.cf();
     let event = CapturedEvent {
         kind,
         id,
@@ -276,17 +241,17 @@ fn capture(
         link_id: target.link_id.clone(),
         program_id: target.program_id.clone(),
         partner_id: target.partner_id.clone(),
-        country: cf.and_then(|cf| cf.country()),
-        region: cf.and_then(|cf| cf.region()),
-        city: cf.and_then(|cf| cf.city()),
-        colo: cf.map(|cf| cf.colo()),
+        country: facts.country,
+        region: facts.region,
+        city: facts.city,
+        colo: facts.colo,
         visitor: String::new(),
-        referrer_host: referrer_host(header(req, "referer").as_deref()),
-        user_agent,
+        referrer_host: referrer_host(facts.referer.as_deref()),
+        user_agent: facts.user_agent.unwrap_or_default(),
         tracking,
         variant: None,
     };
-    (event, ip)
+    (event, facts.ip.unwrap_or_default())
 }
 
 /// Finishes the event and puts it in the outbox: at once when this isolate holds the

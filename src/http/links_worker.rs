@@ -33,7 +33,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
             return edge::pixel(&req, &env, &ctx, code, query, record).await;
         }
         if record && path == "/__bench/floor" {
-            return edge::bench_floor(&env);
+            return Response::from(edge::bench_floor(&env));
         }
     }
     forward(req, &env).await

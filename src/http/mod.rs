@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod body;
 pub mod edge;
+mod edge_io;
 pub mod error;
 #[cfg(feature = "edge")]
 pub mod links_worker;

@@ -156,7 +156,8 @@ pub static ROUTES: &[Route] = &[
     public!(Post "/webhooks/amocrm", |inc, _| webhooks::amocrm(inc.req, inc.env, inc.query)),
     public!(Get "/healthz", |_inc, _| async { Ok(health()) }),
     public!(Head "/healthz", |_inc, _| async { Ok(health()) }),
-    public!(Get "/__bench/floor", |inc, _| async move { Ok(edge::bench_floor(inc.env)) }),
+    public!(Get "/__bench/floor", |inc, _| async move { Ok(Response::from(edge::bench_floor(inc.env))) }),
+    public!(Get "/__fault/panic", |_inc, _| async { fault_panic() }),
     public!(Get "/", |inc, _| pages::dashboard(inc)),
     public!(Get "/portal", |inc, _| pages::portal(inc)),
     public!(Get "/assets/{file}", |inc, _| pages::asset(inc)),
@@ -267,6 +268,15 @@ pub static ROUTES: &[Route] = &[
     api!(@ Get "/odata/DailyKpis", FEED, |c, _| admin::odata::daily_kpis(c)),
     api!(@ Get "/odata/Partners", FEED, |c, _| admin::odata::partners(c)),
 ];
+
+/// `GET /__fault/panic`: a panic where the test-only fault `panic_route` is on
+/// (src/faults.rs), and no such endpoint everywhere else.
+fn fault_panic() -> ApiResult<Response> {
+    if crate::faults::on(crate::faults::PANIC_ROUTE) {
+        panic!("a panic asked for by FAULT_INJECTION=panic_route");
+    }
+    Err(super::error::ApiError::not_found("endpoint"))
+}
 
 fn health() -> Response {
     respond::json(200, &serde_json::json!({"status": "ok"}))

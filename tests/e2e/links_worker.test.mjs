@@ -32,7 +32,7 @@ test("wrangler.links.toml binds what the links Worker reads, and names the app W
   const links = readFileSync(join(root, "wrangler.links.toml"), "utf8");
   const app = readFileSync(join(root, "wrangler.toml"), "utf8");
   const appName = /^name = "(.+)"$/m.exec(app)[1];
-  assert.match(links, /^main = "build-edge\/worker\/shim\.mjs"$/m);
+  assert.match(links, /^main = "build-edge\/worker\/entry\.mjs"$/m);
   assert.match(links, /^command = "bash scripts\/build\.sh edge"$/m);
   assert.match(links, new RegExp(`\\[\\[services\\]\\]\\s+binding = "APP"\\s+service = "${appName}"`));
   for (const binding of ["DB", "LINKS", "CLICKS"]) assert.match(links, new RegExp(`binding = "${binding}"`));
@@ -105,9 +105,11 @@ test("the links Worker's bundle is small and holds only the hot paths", () => {
   const app = ["index_bg.wasm", "index.js"].map((f) => readFileSync(join(root, "build", f)));
   const appGzip = app.reduce((sum, f) => sum + gzipSync(f, { level: 9 }).length, 0);
   assert.ok(gzip * 4 < appGzip, `links ${gzip} B against the app's ${appGzip} B gzipped`);
-  // The redirect's page is in it; the report engine's and the exports' texts are not.
+  // The redirect is in it (its code in the wasm, its not-found page in the JS it
+  // answers with); the report engine's and the exports' texts are not.
   const wasm = files[0].toString("latin1");
-  assert.ok(wasm.includes("Link not found"));
+  assert.ok(wasm.includes("daily salt unavailable"));
+  assert.ok(files[1].toString("latin1").includes("Link not found"));
   for (const text of ["is not a metric of kpis.md", "rollup_hourly", "docProps/app.xml"]) {
     assert.ok(!wasm.includes(text), `the links Worker's bundle holds ${text}`);
   }

@@ -1,0 +1,121 @@
+//! The edge's JavaScript boundary: what a redirect or a pixel reads from its request, and
+//! the responses they answer, each in one call into the few JavaScript functions below.
+//!
+//! Through workers-rs and web-sys the same work is one wasm-bindgen call per header, per
+//! `cf` field and per response header, each copying a string into or out of wasm memory:
+//! on the redirect that was a quarter of its time (`bench/profile`, docs/benchmarks.md).
+//! The JavaScript only reads and builds; every decision stays in Rust ([`super::edge`]).
+//!
+//! It is inline (`inline_js`), not a `module = "/src/…"` file: a crate-local module makes
+//! wasm-bindgen carry the crate's `package.json` (the dashboard's npm dependencies) into
+//! its output, which worker-build 0.8.7 then fails to read.
+
+use serde::Deserialize;
+use worker::wasm_bindgen::prelude::wasm_bindgen;
+use worker::web_sys;
+
+#[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen, inline_js = r#"
+const NO_STORE = "private, no-cache, no-store, must-revalidate, max-age=0";
+
+const NOT_FOUND_PAGE = "<!doctype html><meta charset=utf-8><title>Link not found</title>" +
+  "<h1>Link not found</h1><p>This referral link does not exist or is no longer active.</p>";
+
+/**
+ * What an event needs from its request, as JSON (the fields of `edge_io::Facts`): the
+ * client's address and browser, the referrer, the prefetch hints, the location the
+ * runtime's `cf` object gives, and the cookie header only when asked (a split test).
+ */
+export function requestFacts(request, withCookie) {
+  const headers = request.headers;
+  const cf = request.cf;
+  return JSON.stringify({
+    ip: headers.get("cf-connecting-ip"),
+    user_agent: headers.get("user-agent"),
+    referer: headers.get("referer"),
+    cookie: withCookie ? headers.get("cookie") : null,
+    sec_purpose: headers.get("sec-purpose"),
+    purpose: headers.get("purpose"),
+    x_moz: headers.get("x-moz"),
+    country: cf?.country ?? null,
+    region: cf?.region ?? null,
+    city: cf?.city ?? null,
+    colo: cf?.colo ?? null,
+  });
+}
+
+/** The redirect: `302` to `location`, never cached, with a cookie to set when given. */
+export function redirectResponse(location, cookie) {
+  const headers = { location, "cache-control": NO_STORE };
+  if (cookie != null) headers["set-cookie"] = cookie;
+  return new Response(null, { status: 302, headers });
+}
+
+/** The tracking pixel (`body`, a GIF) with `status`, never cached. */
+export function pixelResponse(status, body) {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "image/gif", "cache-control": NO_STORE, pragma: "no-cache", expires: "0" },
+  });
+}
+
+/** The page a link that does not exist answers, `404`. */
+export function notFoundResponse() {
+  return new Response(NOT_FOUND_PAGE, {
+    status: 404,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": NO_STORE },
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = requestFacts)]
+    fn request_facts(request: &web_sys::Request, with_cookie: bool) -> String;
+    #[wasm_bindgen(js_name = redirectResponse)]
+    fn redirect_response(location: &str, cookie: Option<String>) -> web_sys::Response;
+    #[wasm_bindgen(js_name = pixelResponse)]
+    fn pixel_response(status: u16, body: &[u8]) -> web_sys::Response;
+    #[wasm_bindgen(js_name = notFoundResponse)]
+    fn not_found_response() -> web_sys::Response;
+}
+
+/// What an event needs from its request: headers (absent ones `None`) and the location
+/// the runtime's `cf` object gives (absent outside Cloudflare's network, in some tests).
+#[derive(Debug, Default, Deserialize)]
+pub struct Facts {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub referer: Option<String>,
+    /// Read only when asked for (a link running a split test).
+    pub cookie: Option<String>,
+    pub sec_purpose: Option<String>,
+    pub purpose: Option<String>,
+    pub x_moz: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub colo: Option<String>,
+}
+
+/// Reads `request`'s [`Facts`], its `Cookie` header too when `with_cookie`.
+pub fn facts(request: &web_sys::Request, with_cookie: bool) -> Facts {
+    let json = request_facts(request, with_cookie);
+    serde_json::from_str(&json).unwrap_or_else(|error| {
+        // JSON.stringify of strings and nulls: cannot happen; the event still counts.
+        worker::console_error!("reading the request's facts failed: {error}");
+        Facts::default()
+    })
+}
+
+/// `302` to `location`, never cached; `cookie` is a `Set-Cookie` value to send with it.
+pub fn redirect(location: &str, cookie: Option<String>) -> web_sys::Response {
+    redirect_response(location, cookie)
+}
+
+/// The tracking pixel `body` with `status`, never cached.
+pub fn pixel(status: u16, body: &[u8]) -> web_sys::Response {
+    pixel_response(status, body)
+}
+
+/// The `404` page of a link that does not exist.
+pub fn not_found() -> web_sys::Response {
+    not_found_response()
+}
