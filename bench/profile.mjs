@@ -90,7 +90,22 @@ function summarise(profile) {
     const key = `${kind === "Rust (wasm)" ? "wasm" : kind === "wasm-bindgen and shim JS" ? "glue" : "    "}  ${name}`;
     functions.set(key, (functions.get(key) ?? 0) + us);
   }
-  return { total, kinds, functions };
+  // Inclusive time of our Rust functions (`partnerlens::`): a sample counts once for
+  // every distinct one of them on its stack, so a function's figure holds its callees.
+  const parents = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const inclusive = new Map();
+  for (const [id, us] of byNode) {
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parents.get(at)) {
+      const name = nodes.get(at).callFrame.functionName;
+      if (name.startsWith("partnerlens::") && !seen.has(name)) {
+        seen.add(name);
+        inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+      }
+    }
+  }
+  return { total, kinds, functions, inclusive };
 }
 
 const runtimes = [];
@@ -117,7 +132,7 @@ try {
   const load = wrk(target, SECONDS);
   const { profile } = await devtools.send("Profiler.stop");
   devtools.close();
-  const { total, kinds, functions } = summarise(profile);
+  const { total, kinds, functions, inclusive } = summarise(profile);
   const requests = load.rps * SECONDS;
   const perRequest = (us) => (us / requests).toFixed(1);
   console.log(`bench/profile — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0].model})`);
@@ -132,6 +147,11 @@ try {
   console.log(`the ${TOP} functions with the most self time`);
   for (const [name, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
     console.log(`  ${(100 * us / total).toFixed(1).padStart(5)} %  ${perRequest(us).padStart(7)} µs  ${name.slice(0, 110)}`);
+  }
+  console.log("");
+  console.log(`the ${TOP} functions of this crate with the most time, their callees' included`);
+  for (const [name, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+    console.log(`  ${(100 * us / total).toFixed(1).padStart(5)} %  ${perRequest(us).padStart(7)} µs  ${name.replace(/::h[0-9a-f]{16}$/, "").slice(0, 110)}`);
   }
 } finally {
   for (const mf of runtimes) await mf.dispose();

@@ -170,6 +170,15 @@ try {
     `   f/a = ${ratio("f", "a")} (without the assets router against with it)` +
     `   k/b = ${ratio("k", "b")}   k/j = ${ratio("k", "j")}   k/f = ${ratio("k", "f")} (the links Worker's bundle)   l/b = ${ratio("l", "b")}   k/l = ${ratio("k", "l")} (its floor against the JS static 302; the redirect against its floor)` +
     `   g/i = ${ratio("g", "i")} (a link running a split test against one that does not, same runtime; h/i = ${ratio("h", "i")} for a returning visitor)`);
+  // The same ratios round by round: each round measures every target within a minute,
+  // so a pair's ratio in one round is spared the machine's drift between rounds.
+  const byRound = (x, y) => summary[x] && summary[y]
+    ? targets.find((t) => t.key === x).results.map((r, i) => r.rps / targets.find((t) => t.key === y).results[i].rps)
+    : [];
+  for (const [x, y] of [["k", "b"], ["k", "j"], ["a", "e"]]) {
+    const ratios = byRound(x, y);
+    if (ratios.length) console.log(`${x}/${y} by round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median(ratios).toFixed(2)})`);
+  }
   console.log("");
   // wrk stops with requests in flight that it never counts, so clicks versus redirects is
   // checked on an exact load: LOSS_CHECK requests, 16 at a time, every answer counted.

@@ -1,6 +1,8 @@
 //! Random identifiers: entity ids, click ids, link codes and secrets, all from
 //! `getrandom` (the platform CSPRNG; `crypto.getRandomValues` on Workers).
 
+use std::cell::RefCell;
+
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -12,6 +14,34 @@ fn random<const N: usize>() -> [u8; N] {
     // The platform RNG failing is not a condition any caller can handle.
     getrandom::fill(&mut bytes).expect("the platform random number generator is unavailable");
     bytes
+}
+
+/// How many bytes of the platform CSPRNG's output click ids are drawn from at a time.
+const POOL_BYTES: usize = 4096;
+
+thread_local! {
+    /// Platform randomness not yet handed out, and how much of it has been.
+    static POOL: RefCell<([u8; POOL_BYTES], usize)> =
+        const { RefCell::new(([0; POOL_BYTES], POOL_BYTES)) };
+}
+
+/// `N` bytes of the platform CSPRNG's output, drawn [`POOL_BYTES`] at a time: the click
+/// id is the redirect's one draw, and a call out of wasm for each cost it more than the
+/// draw itself (`bench/profile`). Every byte is handed out once and wiped from the pool
+/// as it is.
+fn pooled<const N: usize>() -> [u8; N] {
+    POOL.with_borrow_mut(|(pool, used)| {
+        if *used + N > POOL_BYTES {
+            getrandom::fill(pool).expect("the platform random number generator is unavailable");
+            *used = 0;
+        }
+        let taken = &mut pool[*used..*used + N];
+        let mut bytes = [0u8; N];
+        bytes.copy_from_slice(taken);
+        taken.fill(0);
+        *used += N;
+        bytes
+    })
 }
 
 /// Unpadded base64url of `bytes`.
@@ -37,7 +67,7 @@ pub fn random_token_128() -> String {
 
 /// A click id: 128 random bits, URL-safe and unguessable.
 pub fn new_click_id() -> String {
-    random_token_128()
+    base64url(&pooled::<16>())
 }
 
 /// An entity id such as `prg_…`, `ptn_…`, `lnk_…`: a short type prefix and 128 random bits.
@@ -114,6 +144,27 @@ mod tests {
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_pool_hands_each_byte_out_once_and_refills_when_drawn_dry() {
+        // Across several refills: every click id distinct, and the pool keeps no byte it
+        // has handed out.
+        let ids: std::collections::HashSet<String> = (0..3 * POOL_BYTES / 16 + 7)
+            .map(|_| new_click_id())
+            .collect();
+        assert_eq!(ids.len(), 3 * POOL_BYTES / 16 + 7);
+        POOL.with_borrow(|(pool, used)| {
+            assert!(*used > 0 && *used <= POOL_BYTES);
+            assert!(pool[..*used].iter().all(|b| *b == 0));
+            // What is left is the CSPRNG's output, not zeros.
+            assert!(*used == POOL_BYTES || pool[*used..].iter().any(|b| *b != 0));
+        });
+        // A draw that does not fit what is left refills the pool first.
+        POOL.with_borrow_mut(|(_, used)| *used = POOL_BYTES - 8);
+        let bytes = pooled::<16>();
+        assert_ne!(bytes, [0; 16]);
+        POOL.with_borrow(|(_, used)| assert_eq!(*used, 16));
     }
 
     #[test]

@@ -10,7 +10,6 @@ use super::edge_io::{self, Facts};
 use crate::domain::experiments::split::{visitor_key, VISITOR_COOKIE};
 use crate::domain::ids::new_click_id;
 use crate::domain::request_target::path_and_query;
-use crate::domain::time::utc_day;
 use crate::domain::tracking::click::{
     is_prefetch, referrer_host, visitor_hash, CapturedEvent, EventKind, Tracking,
 };
@@ -258,7 +257,7 @@ fn capture(
 /// day's salt (the usual case), else in a task that first reads it (KV, or on a cold day
 /// D1).
 fn finish(env: &Env, ctx: &Context, (mut event, ip): (CapturedEvent, String)) {
-    if let Some(salt) = salts::remembered(&utc_day(event.ts)) {
+    if let Some(salt) = salts::remembered(event.ts) {
         event.visitor = visitor_hash(&salt, &ip, &event.user_agent);
         if let Some(body) = encode(&event) {
             outbox::push_now(env, ctx, body);
@@ -268,7 +267,7 @@ fn finish(env: &Env, ctx: &Context, (mut event, ip): (CapturedEvent, String)) {
     let now = event.ts;
     let env = env.clone();
     ctx.wait_until(async move {
-        let salt = match salts::for_day(&env, &utc_day(now), now).await {
+        let salt = match salts::for_day(&env, now).await {
             Ok(salt) => salt,
             Err(error) => {
                 // Still count the event; without the day's salt it cannot be told unique.

@@ -11,6 +11,7 @@ use worker::{D1Database, Env};
 
 use super::{execute, first, Result, StorageError, DB_BINDING, KV_BINDING};
 use crate::domain::ids::random_token_128;
+use crate::domain::time::{utc_day, utc_day_bounds};
 
 const CREATE: &str = "INSERT OR IGNORE INTO daily_salts (day, salt, created_at) VALUES (?, ?, ?)";
 const SELECT: &str = "SELECT salt FROM daily_salts WHERE day = ?";
@@ -21,7 +22,8 @@ const KV_TTL_S: u64 = 2 * 86_400;
 const KV_CACHE_TTL_S: u64 = 300;
 
 thread_local! {
-    static TODAY: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+    /// The first millisecond of the UTC day this isolate last served, and that day's salt.
+    static TODAY: RefCell<Option<(i64, String)>> = const { RefCell::new(None) };
 }
 
 #[derive(serde::Deserialize)]
@@ -62,21 +64,24 @@ pub async fn delete_before(env: &Env, day: &str) -> Result<usize> {
     execute(&env.d1(DB_BINDING)?, DELETE_BEFORE, &[day.into()]).await
 }
 
-/// The salt of `day` if this isolate holds it (the edge's usual case: no await).
-pub fn remembered(day: &str) -> Option<String> {
+/// The salt of the UTC day of `ts` (milliseconds) if this isolate holds it (the edge's
+/// usual case: no await, and no date to format).
+pub fn remembered(ts: i64) -> Option<String> {
+    let start = utc_day_bounds(ts).0;
     TODAY.with_borrow(|today| {
         today
             .as_ref()
-            .filter(|(d, _)| d == day)
+            .filter(|(day, _)| *day == start)
             .map(|(_, salt)| salt.clone())
     })
 }
 
-/// The salt of `day` for the edge: from memory, else KV, else D1.
-pub async fn for_day(env: &Env, day: &str, now: i64) -> Result<String> {
-    if let Some(salt) = remembered(day) {
+/// The salt of the UTC day of `now` for the edge: from memory, else KV, else D1.
+pub async fn for_day(env: &Env, now: i64) -> Result<String> {
+    if let Some(salt) = remembered(now) {
         return Ok(salt);
     }
+    let day = &utc_day(now);
     let kv = env.kv(KV_BINDING)?;
     let salt = match kv
         .get(&kv_key(day))
@@ -94,7 +99,7 @@ pub async fn for_day(env: &Env, day: &str, now: i64) -> Result<String> {
             salt
         }
     };
-    TODAY.with_borrow_mut(|today| *today = Some((day.to_owned(), salt.clone())));
+    TODAY.with_borrow_mut(|today| *today = Some((utc_day_bounds(now).0, salt.clone())));
     Ok(salt)
 }
 
