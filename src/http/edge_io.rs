@@ -15,7 +15,9 @@
 
 use serde::Deserialize;
 use worker::wasm_bindgen::prelude::wasm_bindgen;
-use worker::web_sys;
+use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{js_sys, web_sys, Queue};
 
 #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen, inline_js = r#"
 const NO_STORE = "private, no-cache, no-store, must-revalidate, max-age=0";
@@ -61,6 +63,15 @@ export function pixelResponse(status, body) {
   });
 }
 
+/**
+ * Sends `joined`'s lines to `queue` in one `sendBatch`, each as a `text` message: the
+ * events are JSON already, and as `json` messages each would be quoted and escaped
+ * again on the way in and parsed on the way out.
+ */
+export function sendTexts(queue, joined) {
+  return queue.sendBatch(joined.split("\n").map((body) => ({ body, contentType: "text" })));
+}
+
 /** The page a link that does not exist answers, `404`. */
 export function notFoundResponse() {
   return new Response(NOT_FOUND_PAGE, {
@@ -78,6 +89,8 @@ extern "C" {
     fn pixel_response(status: u16, body: &[u8]) -> web_sys::Response;
     #[wasm_bindgen(js_name = notFoundResponse)]
     fn not_found_response() -> web_sys::Response;
+    #[wasm_bindgen(js_name = sendTexts)]
+    fn send_texts(queue: &JsValue, joined: &str) -> js_sys::Promise;
 }
 
 /// What an event needs from its request: headers (absent ones `None`) and the location
@@ -121,4 +134,15 @@ pub fn pixel(status: u16, body: &[u8]) -> web_sys::Response {
 /// The `404` page of a link that does not exist.
 pub fn not_found() -> web_sys::Response {
     not_found_response()
+}
+
+/// Sends `bodies` (one-line texts: compact JSON, whose strings escape their newlines) to
+/// `queue` in one `sendBatch` of `text` messages, crossing into JavaScript once: through
+/// workers-rs each message was a JS object set field by field, and a `json` message
+/// whose body is already JSON is quoted and escaped again on its way to the consumer.
+pub async fn send_texts_batch(queue: &Queue, bodies: &[String]) -> Result<(), JsValue> {
+    debug_assert!(bodies.iter().all(|body| !body.contains('\n')));
+    JsFuture::from(send_texts(queue.as_ref(), &bodies.join("\n")))
+        .await
+        .map(drop)
 }

@@ -66,9 +66,9 @@ async fn flush(env: &Env) {
         }
     };
     for chunk in bodies.chunks(MAX_BATCH) {
-        if let Err(error) = queue.send_batch(chunk.to_vec()).await {
+        if let Err(error) = super::edge_io::send_texts_batch(&queue, chunk).await {
             worker::console_error!(
-                "sending {} events to the queue failed: {error}",
+                "sending {} events to the queue failed: {error:?}",
                 chunk.len()
             );
         }
