@@ -68,6 +68,22 @@ async function count(db) {
   return (await db.prepare("SELECT count(*) AS n FROM clicks").first()).n;
 }
 
+/**
+ * Waits until `db`'s clicks stop growing for 1.5 s (longer than the consumer's 1 s batch
+ * timeout): a target's queued clicks are stored before the next target is loaded, so its
+ * consumer does not run on the machine's two cores while another target is measured.
+ */
+async function settled(db) {
+  let last = -1;
+  let stableSince = Date.now();
+  const deadline = Date.now() + 120000;
+  while (Date.now() - stableSince <= 1500 && Date.now() < deadline) {
+    const n = await count(db);
+    if (n !== last) [last, stableSince] = [n, Date.now()];
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 async function drained(db, expected) {
   let last = -1;
   let stableSince = Date.now();
@@ -114,6 +130,12 @@ try {
   targets.push({ key: "k", name: "links Worker bundle (edge)", url: new URL("/r/bench-7?sub1=bench", edge.url).href, db: edge.db });
   // … and its floor: the same bundle answering a static 302, what workers-rs costs alone.
   targets.push({ key: "l", name: "links Worker floor (static 302)", url: new URL("/__bench/floor", edge.url).href });
+  // … and the same bundle with its clicks queued but consumed nowhere on this machine, as
+  // in production, where the consumer runs apart from the isolate that redirects: what
+  // the consumer's D1 writes on the same two cores cost (k) while it is measured.
+  const apart = await rustRuntime(undefined, { withAssets: false, links: join(root, "build-edge"), consumer: false });
+  runtimes.push(apart.mf);
+  targets.push({ key: "m", name: "links Worker, consumer apart", url: new URL("/r/bench-7?sub1=bench", apart.url).href });
   // The same build where every link runs a split test: what choosing a visitor's arm
   // (and setting its cookie, as for a first visit: wrk sends none) costs.
   const split = await rustRuntime(undefined, { split: true });
@@ -133,12 +155,16 @@ try {
   for (const t of targets) {
     run(t.url, 2, t.headers); // warm-up: caches filled, JIT warm; its clicks are counted below
     t.results = [];
+    if (t.db) await settled(t.db);
   }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
       const result = run(t.url, SECONDS, t.headers);
       t.results.push(result);
       console.error(`round ${round} ${t.key}: ${result.rps.toFixed(0)} req/s`);
+      // Its consumer's backlog stored before the next target runs (its own run still
+      // shares the cores with its consumer, as the JS peers' runs do with theirs).
+      if (t.db) await settled(t.db);
     }
   }
   const summary = Object.fromEntries(targets.map((t) => [t.key, {
@@ -168,14 +194,14 @@ try {
   console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}   a/j = ${ratio("a", "j")} (against a JS worker of the same design)` +
     (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : "") +
     `   f/a = ${ratio("f", "a")} (without the assets router against with it)` +
-    `   k/b = ${ratio("k", "b")}   k/j = ${ratio("k", "j")}   k/f = ${ratio("k", "f")} (the links Worker's bundle)   l/b = ${ratio("l", "b")}   k/l = ${ratio("k", "l")} (its floor against the JS static 302; the redirect against its floor)` +
+    `   k/b = ${ratio("k", "b")}   k/j = ${ratio("k", "j")}   k/f = ${ratio("k", "f")} (the links Worker's bundle)   m/b = ${ratio("m", "b")}   k/m = ${ratio("k", "m")} (its consumer apart; with it on the same cores against apart)   l/b = ${ratio("l", "b")}   k/l = ${ratio("k", "l")} (its floor against the JS static 302; the redirect against its floor)` +
     `   g/i = ${ratio("g", "i")} (a link running a split test against one that does not, same runtime; h/i = ${ratio("h", "i")} for a returning visitor)`);
   // The same ratios round by round: each round measures every target within a minute,
   // so a pair's ratio in one round is spared the machine's drift between rounds.
   const byRound = (x, y) => summary[x] && summary[y]
     ? targets.find((t) => t.key === x).results.map((r, i) => r.rps / targets.find((t) => t.key === y).results[i].rps)
     : [];
-  for (const [x, y] of [["k", "b"], ["k", "j"], ["a", "e"]]) {
+  for (const [x, y] of [["k", "b"], ["k", "j"], ["m", "b"], ["a", "e"]]) {
     const ratios = byRound(x, y);
     if (ratios.length) console.log(`${x}/${y} by round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median(ratios).toFixed(2)})`);
   }

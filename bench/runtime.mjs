@@ -10,9 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const COMPAT = "2026-10-01";
 export const ADMIN_KEY = "bench-admin-key";
 
-export const queue = (name) => ({
+export const queue = (name, { consumer = true } = {}) => ({
   queueProducers: { CLICKS: { queueName: name } },
-  queueConsumers: { [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
+  queueConsumers: consumer ? { [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } } : {},
 });
 
 // The clicks queue with the event archive's queue and bucket beside it.
@@ -68,8 +68,10 @@ function workerModules(build) {
  * links Worker, `build-edge/`), that Worker answers at the URL, as wrangler.links.toml
  * deploys it: /r/ and /i/ itself, everything else through its service binding to this one.
  * `vars` adds variables to the app Worker's (tests/e2e/panic.test.mjs: FAULT_INJECTION).
+ * With `consumer: false` the clicks queue has no consumer here: its messages wait in the
+ * queue (bench/redirect measures the redirect without the consumer on the same cores).
  */
-export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort, vars = {} } = {}) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort, vars = {}, consumer = true } = {}) {
   const pub = join(build, "..", "public");
   const assets = withAssets && existsSync(pub)
     ? {
@@ -109,7 +111,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       ...assets,
       d1Databases: shards ? { DB: "partnerlens", EVENTS_1: "partnerlens-events-1" } : { DB: "partnerlens" },
       kvNamespaces: { LINKS: "links" },
-      ...(shards ? archived("partnerlens-clicks") : queue("partnerlens-clicks")),
+      ...(shards ? archived("partnerlens-clicks") : queue("partnerlens-clicks", { consumer })),
       bindings: {
         ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
         ...(shards ? { EVENT_SHARDS: "DB,EVENTS_1" } : {}),
