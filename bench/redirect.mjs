@@ -130,9 +130,10 @@ try {
   targets.push({ key: "k", name: "links Worker bundle (edge)", url: new URL("/r/bench-7?sub1=bench", edge.url).href, db: edge.db });
   // … and its floor: the same bundle answering a static 302, what workers-rs costs alone.
   targets.push({ key: "l", name: "links Worker floor (static 302)", url: new URL("/__bench/floor", edge.url).href });
-  // … and the same bundle with its clicks queued but consumed nowhere on this machine, as
-  // in production, where the consumer runs apart from the isolate that redirects: what
-  // the consumer's D1 writes on the same two cores cost (k) while it is measured.
+  // … and the same bundle with no consumer on its clicks queue (Miniflare's local queue
+  // then accepts each sendBatch and drops it unread), as in production, where the queue
+  // and its consumer run apart from the isolate that redirects: what their work on the
+  // same two cores costs (k) while it is measured.
   const apart = await rustRuntime(undefined, { withAssets: false, links: join(root, "build-edge"), consumer: false });
   runtimes.push(apart.mf);
   targets.push({ key: "m", name: "links Worker, consumer apart", url: new URL("/r/bench-7?sub1=bench", apart.url).href });

@@ -68,8 +68,9 @@ function workerModules(build) {
  * links Worker, `build-edge/`), that Worker answers at the URL, as wrangler.links.toml
  * deploys it: /r/ and /i/ itself, everything else through its service binding to this one.
  * `vars` adds variables to the app Worker's (tests/e2e/panic.test.mjs: FAULT_INJECTION).
- * With `consumer: false` the clicks queue has no consumer here: its messages wait in the
- * queue (bench/redirect measures the redirect without the consumer on the same cores).
+ * With `consumer: false` the clicks queue has no consumer here: Miniflare's local queue
+ * then accepts each `sendBatch` and drops its messages unread (bench/redirect measures
+ * the redirect without the queue's and the consumer's work on the same cores).
  */
 export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort, vars = {}, consumer = true } = {}) {
   const pub = join(build, "..", "public");
