@@ -6,12 +6,15 @@
 // runtime's own work outside JS ("(program)": HTTP, the event loop, bindings), the
 // garbage collector, and idle. A JS worker of the same design (bench/workers/) is
 // profiled beside it with BENCH_PROFILE_TARGET=peer, and the static 302 with `static`.
+// BENCH_PROFILE_TARGET=consumer profiles the app Worker's isolate while its queue
+// consumer drains a backlog of BENCH_PROFILE_CLICKS (default 30,000) clicks into D1,
+// per click instead of per request.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { createServer } from "node:net";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
-import { rustRuntime, COMPAT, queue } from "./runtime.mjs";
+import { rustRuntime, COMPAT, queue, drainBacklog, partnerlensClick } from "./runtime.mjs";
 import { wrk } from "./wrk.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -19,6 +22,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const TARGET = process.env.BENCH_PROFILE_TARGET ?? "links";
 const PATH = process.env.BENCH_PROFILE_PATH ?? "/r/bench-7?sub1=bench";
 const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
+const CLICKS = Number(process.env.BENCH_PROFILE_CLICKS ?? 30000);
 
 const freePort = () => new Promise((resolve) => {
   const server = createServer().listen(0, "127.0.0.1", () => {
@@ -113,7 +117,12 @@ try {
   const inspectorPort = await freePort();
   let url;
   let worker;
-  if (TARGET === "links" || TARGET === "app") {
+  let rust;
+  if (TARGET === "consumer") {
+    rust = await rustRuntime(undefined, { withAssets: false, inspectorPort });
+    runtimes.push(rust.mf);
+    [url, worker] = [rust.url, "partnerlens"];
+  } else if (TARGET === "links" || TARGET === "app") {
     const links = TARGET === "links";
     const rust = await rustRuntime(undefined, { withAssets: !links, inspectorPort, ...(links ? { links: join(root, "build-edge") } : {}) });
     runtimes.push(rust.mf);
@@ -124,21 +133,34 @@ try {
     [url, worker] = [js.url, js.worker];
   }
   const target = new URL(PATH, url).href;
-  wrk(target, 2);
+  const consumer = TARGET === "consumer";
+  const links = consumer
+    ? (await rust.db.prepare("SELECT id, program_id, partner_id FROM links WHERE code LIKE 'bench-%'").all()).results
+    : [];
+  // Warm-up: the redirect's JIT, or the consumer's on a first, smaller backlog.
+  if (consumer) await drainBacklog(rust.mf, rust.db, 5000, (j, at) => partnerlensClick(j + CLICKS, links, at));
+  else wrk(target, 2);
   const devtools = await session(inspectorPort, worker);
   await devtools.send("Profiler.enable");
   await devtools.send("Profiler.setSamplingInterval", { interval: 50 });
   await devtools.send("Profiler.start");
-  const load = wrk(target, SECONDS);
+  const load = consumer
+    ? await drainBacklog(rust.mf, rust.db, CLICKS, (j, at) => partnerlensClick(j, links, at))
+    : wrk(target, SECONDS);
   const { profile } = await devtools.send("Profiler.stop");
   devtools.close();
   const { total, kinds, functions, inclusive } = summarise(profile);
-  const requests = load.rps * SECONDS;
+  const requests = consumer ? load.stored : load.rps * SECONDS;
   const perRequest = (us) => (us / requests).toFixed(1);
+  const unit = consumer ? "click" : "request";
   console.log(`bench/profile — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0].model})`);
-  console.log(`${TARGET}: ${target}, wrk -t2 -c16 ${SECONDS}s: ${load.rps.toFixed(0)} req/s; V8 sampling profiler (50 µs) in the isolate`);
+  if (consumer) {
+    console.log(`consumer: ${load.stored} of ${CLICKS} clicks drained in ${load.seconds.toFixed(1)} s (${(load.stored / load.seconds).toFixed(0)} clicks/s); V8 sampling profiler (50 µs) in the app Worker's isolate`);
+  } else {
+    console.log(`${TARGET}: ${target}, wrk -t2 -c16 ${SECONDS}s: ${load.rps.toFixed(0)} req/s; V8 sampling profiler (50 µs) in the isolate`);
+  }
   console.log("");
-  console.log("where the isolate's thread spent its time       share   µs per request");
+  console.log(`where the isolate's thread spent its time       share   µs per ${unit}`);
   for (const [kind, us] of [...kinds].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${kind.padEnd(44)} ${(100 * us / total).toFixed(1).padStart(5)} %  ${perRequest(us).padStart(8)}`);
   }
