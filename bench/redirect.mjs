@@ -117,8 +117,8 @@ try {
     { key: "d", name: "Rust static 302 (floor)", url: new URL("/__bench/floor", rust.url).href },
     { key: "j", name: "JS built like partnerlens (fair)", url: new URL("/r/bench-7?sub1=bench", peer.url).href, db: peer.db },
   ];
-  // The same build without static assets, as the links Worker (`wrangler deploy --env
-  // links`) serves it: what the assets router in front of every request costs.
+  // The same build without static assets: what the assets router in front of every
+  // request costs (the links Worker deploys its own bundle, (k) below).
   const bare = await rustRuntime(undefined, { withAssets: false });
   runtimes.push(bare.mf);
   targets.push({ key: "f", name: "partnerlens redirect, no assets", url: new URL("/r/bench-7?sub1=bench", bare.url).href, db: bare.db });
