@@ -10,6 +10,7 @@ const INSERT: &str =
     "INSERT INTO bi_keys (id, name, key_hash, created_at, partner_id) VALUES (?, ?, ?, ?, ?)";
 const ACTIVE_BY_HASH: &str = "SELECT * FROM bi_keys WHERE key_hash = ? AND revoked_at IS NULL";
 const BY_ID: &str = "SELECT * FROM bi_keys WHERE id = ?";
+const RENAME: &str = "UPDATE bi_keys SET name = ? WHERE id = ?";
 const REVOKE: &str = "UPDATE bi_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +47,12 @@ pub async fn active_by_hash(db: &D1Database, hash: &str) -> Result<Option<BiKeyR
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<BiKeyRow>> {
     first(db, BY_ID, &[id.into()]).await
+}
+
+pub async fn rename(db: &D1Database, id: &str, name: &str) -> Result<()> {
+    execute(db, RENAME, &[name.into(), id.into()])
+        .await
+        .map(drop)
 }
 
 pub async fn revoke(db: &D1Database, id: &str, now: i64) -> Result<()> {

@@ -45,6 +45,12 @@ impl From<i64> for Arg<'_> {
     }
 }
 
+impl From<Option<i64>> for Arg<'_> {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(Arg::Null, Arg::Int)
+    }
+}
+
 impl From<u32> for Arg<'_> {
     fn from(value: u32) -> Self {
         Arg::Int(i64::from(value))

@@ -6,8 +6,9 @@
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::{equal_filters, first, page, statement, Page, Result};
+use super::{equal_filters, execute, first, page, statement, Page, Result};
 use crate::domain::cursor::Cursor;
+use crate::domain::money::payout::Transfer;
 
 /// Partners of a program whose approved, unpaid commissions reach `min_cents` (and 1).
 const DUE: &str = "SELECT partner_id FROM conversions \
@@ -22,6 +23,7 @@ const MARK_PAID: &str = "UPDATE conversions SET payout_id = ?1 \
      WHERE program_id = ?2 AND partner_id = ?3 AND status = 'approved' AND payout_id IS NULL \
      AND EXISTS (SELECT 1 FROM payouts WHERE id = ?1)";
 const BY_ID: &str = "SELECT * FROM payouts WHERE id = ?";
+const SET_TRANSFER: &str = "UPDATE payouts SET status = ?, paid_at = ?, reference = ? WHERE id = ?";
 const LINES: &str = "SELECT id, event, order_id, ts, amount_cents, commission_cents \
      FROM conversions WHERE payout_id = ? ORDER BY ts, id";
 const BALANCES: &str = "SELECT partner_id, \
@@ -39,6 +41,10 @@ pub struct PayoutRow {
     pub currency: String,
     pub conversions: i64,
     pub created_at: i64,
+    /// `pending` or `paid` (crate::domain::money::payout::PayoutStatus).
+    pub status: String,
+    pub paid_at: Option<i64>,
+    pub reference: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +98,22 @@ pub async fn run(
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<PayoutRow>> {
     first(db, BY_ID, &[id.into()]).await
+}
+
+/// Records a payout's transfer (its status, when it was paid, the reference).
+pub async fn set_transfer(db: &D1Database, id: &str, transfer: &Transfer) -> Result<()> {
+    execute(
+        db,
+        SET_TRANSFER,
+        &[
+            transfer.status.as_str().into(),
+            transfer.paid_at.into(),
+            (&transfer.reference).into(),
+            id.into(),
+        ],
+    )
+    .await
+    .map(drop)
 }
 
 pub async fn list(

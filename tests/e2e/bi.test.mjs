@@ -30,6 +30,22 @@ test("a BI key reads reports three ways, touches nothing else, and stops at revo
     assert.equal(forbidden.json.error.code, "forbidden");
   }
 
+  // Renamed, a key keeps working; its secret, its partner and its time stay.
+  const path = `/api/v1/bi-keys/${id}`;
+  const shown = await api("GET", path);
+  assert.equal(shown.status, 200, shown.text);
+  assert.equal(shown.json.name, "Power BI");
+  assert.ok(!shown.text.includes(key), "never the key itself");
+  for (const [body, status] of [[{ partner_id: "ptn_x" }, 400], [{ key: "plbi_new" }, 400], [{ name: " " }, 422]]) {
+    assert.equal((await api("PATCH", path, body)).status, status, JSON.stringify(body));
+  }
+  const renamed = await api("PATCH", path, { name: "  Finance dashboard " });
+  assert.equal(renamed.status, 200, renamed.text);
+  assert.deepEqual(renamed.json, { ...shown.json, name: "Finance dashboard" });
+  assert.equal((await fetch(BASE + REPORT, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+  assert.equal((await api("PATCH", "/api/v1/bi-keys/bik_nope", { name: "x" })).status, 404);
+  assert.equal((await api("GET", "/api/v1/bi-keys/bik_nope")).status, 404);
+
   const revoked = await api("DELETE", `/api/v1/bi-keys/${id}`);
   assert.equal(revoked.status, 200);
   assert.ok(revoked.json.revoked_at);

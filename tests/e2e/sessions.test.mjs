@@ -127,6 +127,13 @@ test("a partner signs in with its token, sees only itself, and loses the session
   assert.equal((await create("https://shop.example/", other.program.id)).status, 422, "a program it is not in");
   assert.equal((await withCookie(session, "POST", "/api/v1/partner-links", { body: { program_id: program.id, destination: "https://shop.example/" } })).status, 403, "no Origin, no write");
 
+  const renamed = await api("PATCH", `/api/v1/partner-tokens/${token.json.id}`, { name: "Newsletter" });
+  assert.equal(renamed.status, 200, renamed.text);
+  assert.deepEqual([renamed.json.name, renamed.json.partner_id, renamed.json.revoked_at], ["Newsletter", partner.id, null]);
+  assert.equal((await api("PATCH", `/api/v1/partner-tokens/${token.json.id}`, { partner_id: other.partner.id })).status, 400, "a token stays its partner's");
+  assert.equal((await api("PATCH", `/api/v1/partner-tokens/${bi.json.id}`, { name: "x" })).status, 404, "a BI key is not a partner token");
+  assert.equal((await withCookie(session, "GET", "/api/v1/partner-programs")).status, 200, "renaming keeps its sessions");
+
   assert.equal((await api("DELETE", `/api/v1/partner-tokens/${token.json.id}`)).status, 200);
   assert.equal((await withCookie(session, "GET", "/api/v1/partner-programs")).status, 401, "revoking the token ends its sessions");
 });

@@ -4,6 +4,7 @@
 //! anywhere in partnerlens.
 
 pub mod cost;
+pub mod payout;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 

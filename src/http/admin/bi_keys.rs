@@ -87,14 +87,39 @@ pub async fn list(call: &Call<'_>) -> ApiResult<Response> {
     Ok(list_response(call, page, key, view))
 }
 
+async fn find(call: &Call<'_>, id: &str) -> ApiResult<BiKeyRow> {
+    bi_keys::get(&call.store.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("BI key"))
+}
+
+/// `GET /api/v1/bi-keys/{id}` (never the key itself: only its hash is kept).
+pub async fn get(call: &Call<'_>, id: &str) -> ApiResult<Response> {
+    Ok(respond::json(200, &view(find(call, id).await?)))
+}
+
+/// `PATCH /api/v1/bi-keys/{id}` as it arrives: a key's name is all that changes (a new
+/// key, or another partner, is a new key).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameBody {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `PATCH /api/v1/bi-keys/{id}`: renames a key.
+pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
+    let body = body::json::<RenameBody>(call.req).await?;
+    find(call, id).await?;
+    if let Some(raw) = body.name.as_deref() {
+        bi_keys::rename(&call.store.db, id, &name("name", raw, 200)?).await?;
+    }
+    get(call, id).await
+}
+
 /// Revokes a key at once; revoking twice is harmless.
 pub async fn revoke(call: &Call<'_>, id: &str) -> ApiResult<Response> {
-    if bi_keys::get(&call.store.db, id).await?.is_none() {
-        return Err(ApiError::not_found("BI key"));
-    }
+    find(call, id).await?;
     bi_keys::revoke(&call.store.db, id, call.now).await?;
-    let row = bi_keys::get(&call.store.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("BI key"))?;
-    Ok(respond::json(200, &view(row)))
+    get(call, id).await
 }

@@ -7,6 +7,7 @@ use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::new_id;
 use crate::domain::money::cost::NewCost;
+use crate::domain::money::payout::{PayoutStatus, Transfer, TransferChanges};
 use crate::domain::money::{format_money, from_cents, to_cents};
 use crate::domain::time::rfc3339;
 use crate::domain::Invalid;
@@ -27,6 +28,10 @@ struct PayoutView {
     conversions: i64,
     created_at: String,
     statement_url: String,
+    /// `pending` until the manager records the transfer, then `paid`.
+    status: String,
+    paid_at: Option<String>,
+    reference: Option<String>,
 }
 
 fn payout_view(origin: &str, row: PayoutRow) -> PayoutView {
@@ -39,6 +44,9 @@ fn payout_view(origin: &str, row: PayoutRow) -> PayoutView {
         currency: row.currency,
         conversions: row.conversions,
         created_at: rfc3339(row.created_at),
+        status: row.status,
+        paid_at: row.paid_at.map(rfc3339),
+        reference: row.reference,
     }
 }
 
@@ -114,6 +122,41 @@ pub async fn get(call: &Call<'_>, id: &str) -> ApiResult<Response> {
         200,
         &payout_view(&call.origin, find(call, id).await?),
     ))
+}
+
+/// `PATCH /api/v1/payouts/{id}` as it arrives: the transfer only; a payout's partner,
+/// amount and conversions are fixed by its run.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    paid_at: Option<String>,
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+/// Records a payout's transfer: `{"status": "paid", "reference": "…"}` marks it paid now
+/// (or at `paid_at`); `{"status": "pending"}` undoes that.
+pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
+    let body = body::json::<TransferBody>(call.req).await?;
+    let row = find(call, id).await?;
+    let current = Transfer {
+        status: PayoutStatus::parse(&row.status)?,
+        paid_at: row.paid_at,
+        reference: row.reference.clone(),
+    };
+    let changes = TransferChanges {
+        status: body.status,
+        paid_at: body.paid_at,
+        reference: body.reference,
+    };
+    let transfer = current.changed(changes, row.created_at, call.now)?;
+    if transfer != current {
+        payouts::set_transfer(&call.store.db, id, &transfer).await?;
+    }
+    get(call, id).await
 }
 
 /// Quotes a CSV field when it needs it.
@@ -249,6 +292,59 @@ pub async fn create_cost(call: &mut Call<'_>) -> ApiResult<Response> {
     };
     costs::insert(&call.store.db, &row).await?;
     Ok(respond::json(201, &cost_view(row)))
+}
+
+async fn find_cost(call: &Call<'_>, id: &str) -> ApiResult<CostRow> {
+    costs::get(&call.store.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("cost"))
+}
+
+/// `GET /api/v1/costs/{id}`.
+pub async fn get_cost(call: &Call<'_>, id: &str) -> ApiResult<Response> {
+    Ok(respond::json(200, &cost_view(find_cost(call, id).await?)))
+}
+
+/// `PATCH /api/v1/costs/{id}` as it arrives: any of the three; a cost stays with its
+/// program.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CostPatch {
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    amount: Option<String>,
+}
+
+/// `PATCH /api/v1/costs/{id}`: corrects a cost's date, category or amount. Reports read
+/// costs as they are when asked (no rollup holds them), so ROI, CPA and CAC follow at once.
+pub async fn update_cost(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
+    let patch = body::json::<CostPatch>(call.req).await?;
+    let row = find_cost(call, id).await?;
+    let amount = format_money(from_cents(row.amount_cents));
+    let cost = NewCost::parse(
+        patch.date.as_deref().unwrap_or(&row.date),
+        patch.category.as_deref().unwrap_or(&row.category),
+        patch.amount.as_deref().unwrap_or(&amount),
+    )?;
+    let updated = CostRow {
+        date: cost.date,
+        category: cost.category.as_str().to_owned(),
+        amount_cents: to_cents(cost.amount)
+            .ok_or_else(|| Invalid::new("amount", "invalid_amount", "amount is too large"))?,
+        ..row
+    };
+    costs::update(&call.store.db, &updated).await?;
+    Ok(respond::json(200, &cost_view(updated)))
+}
+
+/// `DELETE /api/v1/costs/{id}`: a cost entered by mistake; answers the cost deleted.
+pub async fn delete_cost(call: &Call<'_>, id: &str) -> ApiResult<Response> {
+    let row = find_cost(call, id).await?;
+    costs::delete(&call.store.db, id).await?;
+    Ok(respond::json(200, &cost_view(row)))
 }
 
 pub async fn list_costs(call: &Call<'_>) -> ApiResult<Response> {

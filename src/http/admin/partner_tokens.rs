@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use worker::Response;
 
+use super::bi_keys::RenameBody;
 use super::{list as list_response, Call};
 use crate::domain::cursor::Cursor;
 use crate::domain::ids::{new_id, new_secret, sha256_hex};
@@ -95,6 +96,16 @@ async fn token(call: &Call<'_>, id: &str) -> ApiResult<BiKeyRow> {
 /// `GET /api/v1/partner-tokens/{id}`.
 pub async fn get(call: &Call<'_>, id: &str) -> ApiResult<Response> {
     Ok(respond::json(200, &view(token(call, id).await?)))
+}
+
+/// `PATCH /api/v1/partner-tokens/{id}`: renames a token (its partner and secret stay).
+pub async fn update(call: &mut Call<'_>, id: &str) -> ApiResult<Response> {
+    let body = body::json::<RenameBody>(call.req).await?;
+    token(call, id).await?;
+    if let Some(raw) = body.name.as_deref() {
+        bi_keys::rename(&call.store.db, id, &name("name", raw, 200)?).await?;
+    }
+    get(call, id).await
 }
 
 /// `DELETE /api/v1/partner-tokens/{id}`: revokes at once; revoking twice is harmless.

@@ -1,5 +1,5 @@
 // The partner's balances (pending, approved and unpaid, paid, against the minimum
-// payout) and its payouts with their statements.
+// payout) and its payouts with their statements and transfers.
 import { html } from "../shared/html.js";
 import { useLoad } from "../shared/load.js";
 import { api, query, all } from "../shared/api.js";
@@ -30,10 +30,13 @@ export function Money({ program, session }) {
       <h2 id="payouts-title">Payouts</h2>
       ${data.payouts.length === 0 ? html`<${Empty}>No payouts yet.</${Empty}>` : html`<${SortableTable} rowKey=${(r) => r.id}
         initial=${{ key: "created_at", descending: true }} rows=${data.payouts} columns=${[
-          { key: "created_at", label: "Paid", render: (r) => dateTime(r.created_at) },
+          { key: "created_at", label: "Made", render: (r) => dateTime(r.created_at) },
           { key: "conversions", label: "Conversions", numeric: true, render: (r) => count(r.conversions) },
           { key: "amount", label: "Amount", numeric: true, render: (r) => money(r.amount, r.currency) },
           { key: "id", label: "Statement", render: (r) => html`<a href=${`/api/v1/payouts/${encodeURIComponent(r.id)}/statement.csv`} download>CSV</a>` },
+          { key: "status", label: "Transfer", render: (r) => (r.status === "paid"
+            ? html`<span data-status="paid">Sent ${dateTime(r.paid_at)}</span>${r.reference && html` <span class="muted small">${r.reference}</span>`}`
+            : html`<span data-status="pending">Being paid</span>`) },
         ]} />`}
     </section>`;
 }
