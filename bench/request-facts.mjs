@@ -1,0 +1,79 @@
+// bench/request-facts: what reading a click's facts from its request costs any Worker in
+// this runtime, before it does anything with them. Five JS Workers answer the same static
+// 302 as bench/redirect's ceiling (b); four of them first read what a click tracker
+// reads: `request.cf`'s country (the runtime parses and freezes the whole `cf` object on
+// the first access), its country, region, city and colo, the six headers partnerlens
+// reads (`edge_io::requestFacts`) as one JSON string, or both, which is what
+// partnerlens's redirect reads. All five are served by one workerd (through Miniflare,
+// as bench/redirect) and loaded by wrk in interleaved rounds; the ratios to the bare 302
+// are the share of the ceiling a tracker gives up to the request alone.
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { cpus } from "node:os";
+import { COMPAT } from "./runtime.mjs";
+import { wrk, median } from "./wrk.mjs";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+
+const HEADERS = `const h = request.headers;
+  const headers = { ip: h.get("cf-connecting-ip"), user_agent: h.get("user-agent"),
+    referer: h.get("referer"), sec_purpose: h.get("sec-purpose"), purpose: h.get("purpose"),
+    x_moz: h.get("x-moz") };`;
+const LOCATION = `const cf = request.cf;
+  const location = { country: cf?.country ?? null, region: cf?.region ?? null,
+    city: cf?.city ?? null, colo: cf?.colo ?? null };`;
+
+const variants = [
+  ["static 302 (b)", `globalThis.read = null;`],
+  ["+ request.cf.country", `globalThis.read = request.cf?.country ?? null;`],
+  ["+ cf country, region, city, colo", `${LOCATION}\n  globalThis.read = JSON.stringify(location);`],
+  ["+ six headers", `${HEADERS}\n  globalThis.read = JSON.stringify(headers);`],
+  ["+ both (what partnerlens reads)", `${HEADERS}\n  ${LOCATION}\n  globalThis.read = JSON.stringify({ ...headers, ...location });`],
+];
+
+const mf = new Miniflare(convertV4MiniflareOptions({
+  host: "127.0.0.1",
+  port: 0,
+  workers: variants.map(([, body], i) => ({
+    name: `facts-${i}`,
+    modules: true,
+    compatibilityDate: COMPAT,
+    routes: [`facts-${i}.bench/*`],
+    script: `export default {
+  fetch(request) {
+  ${body}
+    return new Response(null, {
+      status: 302,
+      headers: { location: "https://shop.example/landing?click_id=static" },
+    });
+  },
+};`,
+  })),
+}));
+
+try {
+  const url = await mf.ready;
+  const rps = variants.map(() => []);
+  for (let round = 1; round <= ROUNDS; round++) {
+    variants.forEach(([name], i) => {
+      const run = wrk(`${url}r/bench`, SECONDS, { headers: [`Host: facts-${i}.bench`] });
+      if (run.bad > 0 || run.served === 0) {
+        throw new Error(`${name}: ${run.bad} answers were not 302 (${run.errors ?? "no socket errors"})`);
+      }
+      rps[i].push(run.rps);
+      console.log(`round ${round} ${name}: ${Math.round(run.rps)} req/s`);
+    });
+  }
+  console.log(`\nbench/request-facts — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0].model})`);
+  console.log(`workerd via Miniflare, wrk -t2 -c16, ${ROUNDS} interleaved rounds of ${SECONDS}s, medians\n`);
+  const base = median(rps[0]);
+  console.log(`${"target".padEnd(36)}${"req/s".padStart(8)}${"of (b)".padStart(9)}   of (b) by round`);
+  variants.forEach(([name], i) => {
+    const ratios = rps[i].map((value, round) => value / rps[0][round]);
+    const byRound = `${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median(ratios).toFixed(2)})`;
+    const share = (median(rps[i]) / base).toFixed(2);
+    console.log(`${name.padEnd(36)}${String(Math.round(median(rps[i]))).padStart(8)}${share.padStart(9)}   ${byRound}`);
+  });
+} finally {
+  await mf.dispose();
+}
