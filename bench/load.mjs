@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { cpus } from "node:os";
 import { rustRuntime, ADMIN_KEY } from "./runtime.mjs";
+import { RAY } from "./wrk.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -48,7 +49,8 @@ await api("POST", `/api/v1/rollups/run?from=${day(old)}&to=${day(old + 2)}`);
 
 // 1. Saturation: wrk on one link for the whole run.
 const wrk = promisify(execFile)("wrk", [
-  "-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "-H", "CF-Connecting-IP: 198.51.100.1", at("/r/bench-1?sub1=load"),
+  "-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "-H", "CF-Connecting-IP: 198.51.100.1",
+  "-H", "CF-IPCountry: DE", "-H", `CF-Ray: ${RAY}`, at("/r/bench-1?sub1=load"),
 ], { encoding: "utf8" });
 let wrkDone = false;
 wrk.finally(() => { wrkDone = true; });

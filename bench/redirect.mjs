@@ -5,7 +5,7 @@
 // p50/p99 latency, the ratios, and clicks stored versus redirects served.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { COMPAT, queue, migrate, rustRuntime, drainBacklog, partnerlensClick, sinkClick } from "./runtime.mjs";
-import { wrk, median, UA } from "./wrk.mjs";
+import { wrk, median, UA, RAY } from "./wrk.mjs";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { cpus } from "node:os";
@@ -54,7 +54,7 @@ async function exactly(url, n, concurrency) {
       next += 1;
       const response = await fetch(url, {
         redirect: "manual",
-        headers: { "user-agent": UA, "cf-connecting-ip": "198.51.100.2" },
+        headers: { "user-agent": UA, "cf-connecting-ip": "198.51.100.2", "cf-ipcountry": "DE", "cf-ray": RAY },
       });
       await response.arrayBuffer();
       if (response.status === 302) redirects += 1;

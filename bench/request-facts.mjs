@@ -1,12 +1,14 @@
 // bench/request-facts: what reading a click's facts from its request costs any Worker in
-// this runtime, before it does anything with them. Five JS Workers answer the same static
-// 302 as bench/redirect's ceiling (b); four of them first read what a click tracker
+// this runtime, before it does anything with them. Six JS Workers answer the same static
+// 302 as bench/redirect's ceiling (b); the others first read what a click tracker
 // reads: `request.cf`'s country (the runtime parses and freezes the whole `cf` object on
 // the first access), its country, region, city and colo, the six headers partnerlens
-// reads (`edge_io::requestFacts`) as one JSON string, or both, which is what
-// partnerlens's redirect reads. All five are served by one workerd (through Miniflare,
-// as bench/redirect) and loaded by wrk in interleaved rounds; the ratios to the bare 302
-// are the share of the ceiling a tracker gives up to the request alone.
+// reads (`edge_io::requestFacts`) as one JSON string, both (what partnerlens's redirect
+// reads with `CLICK_LOCATION = "city"`), or the six headers with Cloudflare's
+// `cf-ipcountry` and `cf-ray` (what it reads by default, `"country"`). All six are
+// served by one workerd (through Miniflare, as bench/redirect) and loaded by wrk in
+// interleaved rounds (which sends the headers Cloudflare adds); the ratios to the bare
+// 302 are the share of the ceiling a tracker gives up to the request alone.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { cpus } from "node:os";
 import { COMPAT } from "./runtime.mjs";
@@ -28,7 +30,8 @@ const variants = [
   ["+ request.cf.country", `globalThis.read = request.cf?.country ?? null;`],
   ["+ cf country, region, city, colo", `${LOCATION}\n  globalThis.read = JSON.stringify(location);`],
   ["+ six headers", `${HEADERS}\n  globalThis.read = JSON.stringify(headers);`],
-  ["+ both (what partnerlens reads)", `${HEADERS}\n  ${LOCATION}\n  globalThis.read = JSON.stringify({ ...headers, ...location });`],
+  ["+ both (partnerlens, city)", `${HEADERS}\n  ${LOCATION}\n  globalThis.read = JSON.stringify({ ...headers, ...location });`],
+  ["+ headers, cf-ipcountry, cf-ray (partnerlens, country)", `${HEADERS}\n  globalThis.read = JSON.stringify({ ...headers, ip_country: h.get("cf-ipcountry"), ray: h.get("cf-ray") });`],
 ];
 
 const mf = new Miniflare(convertV4MiniflareOptions({
@@ -67,12 +70,12 @@ try {
   console.log(`\nbench/request-facts — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0].model})`);
   console.log(`workerd via Miniflare, wrk -t2 -c16, ${ROUNDS} interleaved rounds of ${SECONDS}s, medians\n`);
   const base = median(rps[0]);
-  console.log(`${"target".padEnd(36)}${"req/s".padStart(8)}${"of (b)".padStart(9)}   of (b) by round`);
+  console.log(`${"target".padEnd(56)}${"req/s".padStart(8)}${"of (b)".padStart(9)}   of (b) by round`);
   variants.forEach(([name], i) => {
     const ratios = rps[i].map((value, round) => value / rps[0][round]);
     const byRound = `${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median(ratios).toFixed(2)})`;
     const share = (median(rps[i]) / base).toFixed(2);
-    console.log(`${name.padEnd(36)}${String(Math.round(median(rps[i]))).padStart(8)}${share.padStart(9)}   ${byRound}`);
+    console.log(`${name.padEnd(56)}${String(Math.round(median(rps[i]))).padStart(8)}${share.padStart(9)}   ${byRound}`);
   });
 } finally {
   await mf.dispose();

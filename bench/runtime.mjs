@@ -67,7 +67,9 @@ function workerModules(build) {
  * `events` then maps each shard's binding to its database. With `links` (a build of the
  * links Worker, `build-edge/`), that Worker answers at the URL, as wrangler.links.toml
  * deploys it: /r/ and /i/ itself, everything else through its service binding to this one.
- * `vars` adds variables to the app Worker's (tests/e2e/panic.test.mjs: FAULT_INJECTION).
+ * Both Workers get the variables their configs set that the bench needs (`CLICK_LOCATION`
+ * as the configs set it); `vars` adds to or overrides them (tests/e2e/panic.test.mjs:
+ * FAULT_INJECTION; tests/e2e/location.test.mjs: CLICK_LOCATION).
  * With `consumer: false` the clicks queue has no consumer here: Miniflare's local queue
  * then accepts each `sendBatch` and drops its messages unread (bench/redirect measures
  * the redirect without the queue's and the consumer's work on the same cores).
@@ -94,7 +96,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
         kvNamespaces: { LINKS: "links" },
         queueProducers: { CLICKS: { queueName: "partnerlens-clicks" } },
         serviceBindings: { APP: "partnerlens" },
-        bindings: { BENCH_ROUTES: "on", PUBLIC_BASE_URL: "" },
+        bindings: { BENCH_ROUTES: "on", PUBLIC_BASE_URL: "", CLICK_LOCATION: "country", ...vars },
       }]
     : [];
   const mf = new Miniflare(convertV4MiniflareOptions({
@@ -115,6 +117,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       ...(shards ? archived("partnerlens-clicks") : queue("partnerlens-clicks", { consumer })),
       bindings: {
         ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
+        CLICK_LOCATION: "country",
         ...(shards ? { EVENT_SHARDS: "DB,EVENTS_1" } : {}),
         ...vars,
       },

@@ -11,13 +11,20 @@ function toMs(text) {
   return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
 }
 
-/** `wrk -t{threads} -c{connections} -d{seconds}s --latency url` with a browser's user agent. */
+/** A `cf-ray` as Cloudflare sends it: an id, then the data centre (Frankfurt). */
+export const RAY = "8e5f0c1a2b3d4e5f-FRA";
+
+/**
+ * `wrk -t{threads} -c{connections} -d{seconds}s --latency url` with a browser's user
+ * agent and the headers Cloudflare adds (the client's address, its country, the ray).
+ */
 export function wrk(url, seconds, { threads = 2, connections = 16, headers = [] } = {}) {
   const out = execFileSync(
     "wrk",
     [
       `-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency",
       "-H", `User-Agent: ${UA}`, "-H", "CF-Connecting-IP: 198.51.100.1",
+      "-H", "CF-IPCountry: DE", "-H", `CF-Ray: ${RAY}`,
       ...headers.flatMap((h) => ["-H", h]),
       url,
     ],

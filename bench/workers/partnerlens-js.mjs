@@ -1,7 +1,8 @@
 // (j) The fair peer: a JS worker built like partnerlens's redirect. The link comes from
 // isolate memory (KV with cacheTtl behind it), the click gets a random id, the visitor a
 // SHA-256 of the day's salt (memory, KV behind it), address and user agent, sub1…sub5 and
-// the UTM parameters are read from the query, and after the response the click waits in
+// the UTM parameters are read from the query, the location from Cloudflare's cf-ipcountry
+// and cf-ray headers (request.cf only where they are missing), and after the response the click waits in
 // the isolate's outbox for 20 ms and goes to the queue in one sendBatch with its
 // neighbours; the consumer writes each queue batch into D1 in one batch.
 const LINK_TTL_MS = 60_000;
@@ -44,6 +45,14 @@ async function push(env, body) {
   }
 }
 
+/** Country and data centre: from Cloudflare's headers, or from request.cf without them. */
+function location(request) {
+  const country = request.headers.get("cf-ipcountry");
+  if (country === null) return { country: request.cf?.country ?? null, colo: request.cf?.colo ?? null };
+  const colo = /-([A-Za-z]{3,4})$/.exec(request.headers.get("cf-ray") ?? "")?.[1] ?? null;
+  return { country: country === "XX" ? null : country, colo };
+}
+
 export default {
   async fetch(request, env, ctx) {
     const now = Date.now();
@@ -57,7 +66,7 @@ export default {
     const query = url.searchParams;
     const event = {
       kind: "click", id, ts: now, code,
-      country: request.cf?.country ?? null, colo: request.cf?.colo ?? null,
+      ...location(request),
       user_agent: request.headers.get("user-agent") ?? "",
       referer: request.headers.get("referer"),
       sub: [1, 2, 3, 4, 5].map((n) => query.get(`sub${n}`)),

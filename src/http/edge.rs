@@ -2,6 +2,7 @@
 //! (impression pixel). This is the hot path: a cached link costs no storage round trip,
 //! and the click is handed to the queue after the response has gone.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use worker::{web_sys, Context, Env, Response};
@@ -14,6 +15,7 @@ use crate::domain::tracking::click::{
     is_prefetch, referrer_host, visitor_hash, CapturedEvent, EventKind, Tracking,
 };
 use crate::domain::tracking::link::{LinkCode, LinkTarget};
+use crate::domain::tracking::location::LocationDetail;
 use crate::storage::{links, salts};
 
 use super::outbox;
@@ -95,8 +97,8 @@ fn redirect_to(
     let click_id = new_click_id();
     // What the click needs from the request, read once; a split test reads the visitor's
     // cookie too, and sends each visitor to its own arm, the same one on every visit.
-    let facts =
-        (record || target.split.is_some()).then(|| edge_io::facts(req, target.split.is_some()));
+    let facts = (record || target.split.is_some())
+        .then(|| edge_io::facts(req, target.split.is_some(), location_detail(env)));
     let (location, variant, cookie) = match (&target.split, &facts) {
         (Some(split), Some(facts)) => {
             let ip = facts.ip.as_deref().unwrap_or_default();
@@ -156,7 +158,7 @@ fn pixel_of(
         (None, _) => 404,
         (Some(target), true) => {
             let captured = capture(
-                edge_io::facts(req, false),
+                edge_io::facts(req, false, location_detail(env)),
                 target,
                 EventKind::Impression,
                 new_click_id(),
@@ -213,6 +215,29 @@ async fn target(env: &Env, ctx: &Context, code: &str, now: i64) -> Option<Rc<Lin
     }
 }
 
+/// How much of a visitor's location events record (`CLICK_LOCATION`), read from the
+/// environment once per isolate: a deployment's variables never change under it.
+fn location_detail(env: &Env) -> LocationDetail {
+    thread_local! {
+        static DETAIL: Cell<Option<LocationDetail>> = const { Cell::new(None) };
+    }
+    DETAIL.with(|cached| {
+        if let Some(detail) = cached.get() {
+            return detail;
+        }
+        let value = env
+            .var(LocationDetail::VARIABLE)
+            .map(|v| v.to_string())
+            .ok();
+        let detail = LocationDetail::parse(value.as_deref()).unwrap_or_else(|error| {
+            worker::console_error!("{error}");
+            LocationDetail::City
+        });
+        cached.set(Some(detail));
+        detail
+    })
+}
+
 fn prefetch(facts: &Facts) -> bool {
     is_prefetch(
         facts.sec_purpose.as_deref(),
@@ -233,6 +258,7 @@ fn capture(
     now: i64,
     tracking: Tracking,
 ) -> (CapturedEvent, String) {
+    let location = facts.location();
     let event = CapturedEvent {
         kind,
         id,
@@ -240,10 +266,10 @@ fn capture(
         link_id: target.link_id.clone(),
         program_id: target.program_id.clone(),
         partner_id: target.partner_id.clone(),
-        country: facts.country,
-        region: facts.region,
-        city: facts.city,
-        colo: facts.colo,
+        country: location.country,
+        region: location.region,
+        city: location.city,
+        colo: location.colo,
         visitor: String::new(),
         referrer_host: referrer_host(facts.referer.as_deref()),
         user_agent: facts.user_agent.unwrap_or_default(),

@@ -6,8 +6,9 @@
 //! object built for the response; measured against that (bench/redirect's links Worker,
 //! one run, 5 s × 3 rounds), this was 1.5 % faster: within the noise. The crossings are
 //! cheap; what the redirect pays for is the work behind them (`request.cf`'s parse alone
-//! is 7 % of its throughput; docs/benchmarks.md). The JavaScript only reads and builds;
-//! every decision stays in Rust ([`super::edge`]).
+//! is 5–7 % of its throughput, which is why the location comes from Cloudflare's
+//! headers by default: `domain::tracking::location`, docs/benchmarks.md). The JavaScript
+//! only reads and builds; every decision stays in Rust ([`super::edge`]).
 //!
 //! It is inline (`inline_js`), not a `module = "/src/…"` file: a crate-local module makes
 //! wasm-bindgen carry the crate's `package.json` (the dashboard's npm dependencies) into
@@ -19,6 +20,8 @@ use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{js_sys, web_sys, Queue};
 
+use crate::domain::tracking::location::{Location, LocationDetail};
+
 #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen, inline_js = r#"
 const NO_STORE = "private, no-cache, no-store, must-revalidate, max-age=0";
 
@@ -27,12 +30,16 @@ const NOT_FOUND_PAGE = "<!doctype html><meta charset=utf-8><title>Link not found
 
 /**
  * What an event needs from its request, as JSON (the fields of `edge_io::Facts`): the
- * client's address and browser, the referrer, the prefetch hints, the location the
- * runtime's `cf` object gives, and the cookie header only when asked (a split test).
+ * client's address and browser, the referrer, the prefetch hints, the cookie header only
+ * when asked (a split test), and where the client is. The location comes from
+ * Cloudflare's `cf-ipcountry` and `cf-ray` headers unless `fromCf` (CLICK_LOCATION =
+ * "city") or the country header is missing; only then is `request.cf` read, which the
+ * runtime parses whole on first access.
  */
-export function requestFacts(request, withCookie) {
+export function requestFacts(request, withCookie, fromCf) {
   const headers = request.headers;
-  const cf = request.cf;
+  const ipCountry = fromCf ? null : headers.get("cf-ipcountry");
+  const cf = ipCountry === null ? request.cf : undefined;
   return JSON.stringify({
     ip: headers.get("cf-connecting-ip"),
     user_agent: headers.get("user-agent"),
@@ -41,6 +48,8 @@ export function requestFacts(request, withCookie) {
     sec_purpose: headers.get("sec-purpose"),
     purpose: headers.get("purpose"),
     x_moz: headers.get("x-moz"),
+    ip_country: ipCountry,
+    ray: ipCountry === null ? null : headers.get("cf-ray"),
     country: cf?.country ?? null,
     region: cf?.region ?? null,
     city: cf?.city ?? null,
@@ -82,7 +91,7 @@ export function notFoundResponse() {
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = requestFacts)]
-    fn request_facts(request: &web_sys::Request, with_cookie: bool) -> String;
+    fn request_facts(request: &web_sys::Request, with_cookie: bool, from_cf: bool) -> String;
     #[wasm_bindgen(js_name = redirectResponse)]
     fn redirect_response(location: &str, cookie: Option<String>) -> web_sys::Response;
     #[wasm_bindgen(js_name = pixelResponse)]
@@ -93,8 +102,9 @@ extern "C" {
     fn send_texts(queue: &JsValue, joined: &str) -> js_sys::Promise;
 }
 
-/// What an event needs from its request: headers (absent ones `None`) and the location
-/// the runtime's `cf` object gives (absent outside Cloudflare's network, in some tests).
+/// What an event needs from its request: headers (absent ones `None`) and where the
+/// client is, from Cloudflare's headers or from the runtime's `cf` object (absent outside
+/// Cloudflare's network, in some tests).
 #[derive(Debug, Default, Deserialize)]
 pub struct Facts {
     pub ip: Option<String>,
@@ -105,15 +115,35 @@ pub struct Facts {
     pub sec_purpose: Option<String>,
     pub purpose: Option<String>,
     pub x_moz: Option<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub city: Option<String>,
-    pub colo: Option<String>,
+    /// `cf-ipcountry`, and `cf-ray` with it; when present, `cf` was not read.
+    ip_country: Option<String>,
+    ray: Option<String>,
+    /// From `request.cf`.
+    country: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+    colo: Option<String>,
 }
 
-/// Reads `request`'s [`Facts`], its `Cookie` header too when `with_cookie`.
-pub fn facts(request: &web_sys::Request, with_cookie: bool) -> Facts {
-    let json = request_facts(request, with_cookie);
+impl Facts {
+    /// Where the client is: from the headers when they were read, else from `cf`.
+    pub fn location(&self) -> Location {
+        match &self.ip_country {
+            Some(ip_country) => Location::from_headers(ip_country, self.ray.as_deref()),
+            None => Location {
+                country: self.country.clone(),
+                region: self.region.clone(),
+                city: self.city.clone(),
+                colo: self.colo.clone(),
+            },
+        }
+    }
+}
+
+/// Reads `request`'s [`Facts`], its `Cookie` header too when `with_cookie`, and its
+/// location as `detail` asks.
+pub fn facts(request: &web_sys::Request, with_cookie: bool, detail: LocationDetail) -> Facts {
+    let json = request_facts(request, with_cookie, detail.reads_cf());
     serde_json::from_str(&json).unwrap_or_else(|error| {
         // JSON.stringify of strings and nulls: cannot happen; the event still counts.
         worker::console_error!("reading the request's facts failed: {error}");

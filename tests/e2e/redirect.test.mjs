@@ -58,6 +58,25 @@ test("the stored click carries link, partner, program, device, sub-ids, UTM and 
   assert.ok(Math.abs(click.ts_ms - Date.now()) < 120000, "timestamp is now, in UTC ms");
 });
 
+test("a click's country comes from Cloudflare's cf-ipcountry and its data centre from cf-ray", async () => {
+  // CLICK_LOCATION = "country" (wrangler.toml): request.cf is not read, so region and
+  // city stay empty; "XX" (Cloudflare could not tell) is no country.
+  const { link } = await seed();
+  const located = await hit(`/r/${link.code}`, { headers: { "cf-ipcountry": "DE", "cf-ray": "8e5f0c1a2b3d4e5f-FRA" } });
+  const click = await storedClick(link.id, clickIdOf(located));
+  assert.deepEqual([click.country, click.region, click.city, click.colo], ["DE", null, null, "FRA"]);
+  const unknown = await hit(`/r/${link.code}`, { headers: { "cf-ipcountry": "XX" } });
+  const unlocated = await storedClick(link.id, clickIdOf(unknown));
+  assert.deepEqual([unlocated.country, unlocated.region, unlocated.city, unlocated.colo], [null, null, null, null]);
+});
+
+test("without cf-ipcountry (IP geolocation off) the location comes from request.cf", async () => {
+  const { link } = await seed();
+  const click = await storedClick(link.id, clickIdOf(await hit(`/r/${link.code}`, { headers: { "cf-ray": "8e5f0c1a2b3d4e5f-FRA" } })));
+  assert.ok(typeof click.country === "string" && click.country.length === 2, "country from request.cf");
+  assert.ok(typeof click.colo === "string" && click.colo !== "FRA", "colo from request.cf, not the ray");
+});
+
 test("the raw IP is not stored, only the visitor hash", async () => {
   const { link } = await seed();
   const response = await hit(`/r/${link.code}`, { headers: { "cf-connecting-ip": "203.0.113.99" } });
@@ -169,7 +188,7 @@ test("a custom code redirects like a generated one", async () => {
 
 test("the impression pixel answers a no-cache 1x1 GIF and records an impression", async () => {
   const { link, partner } = await seed();
-  const response = await hit(`/i/${link.code}`, { headers: { "user-agent": CHROME } });
+  const response = await hit(`/i/${link.code}`, { headers: { "user-agent": CHROME, "cf-ipcountry": "PL", "cf-ray": "8e5f0c1a2b3d4e5f-WAW" } });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "image/gif");
   assert.match(response.headers.get("cache-control"), /no-cache/);
@@ -186,6 +205,7 @@ test("the impression pixel answers a no-cache 1x1 GIF and records an impression"
   assert.equal(impressions[0].partner_id, partner.id);
   assert.equal(impressions[0].is_bot, false);
   assert.equal(impressions[0].device, "desktop");
+  assert.deepEqual([impressions[0].country, impressions[0].city, impressions[0].colo], ["PL", null, "WAW"]);
   // The pixel is not a click.
   assert.equal((await events("clicks", link.id)).length, 0);
   assert.equal((await hit(`/i/${unique("nope")}`)).status, 404);

@@ -3,5 +3,6 @@
 
 pub mod click;
 pub mod link;
+pub mod location;
 pub mod material;
 pub mod user_agent;
