@@ -137,6 +137,11 @@ try {
   const apart = await rustRuntime(undefined, { withAssets: false, links: join(root, "build-edge"), consumer: false });
   runtimes.push(apart.mf);
   targets.push({ key: "m", name: "links Worker, consumer apart", url: new URL("/r/bench-7?sub1=bench", apart.url).href });
+  // … and the same bundle recording region and city too (CLICK_LOCATION = "city"), which
+  // reads request.cf on every click: what that setting costs (n/k).
+  const city = await rustRuntime(undefined, { withAssets: false, links: join(root, "build-edge"), vars: { CLICK_LOCATION: "city" } });
+  runtimes.push(city.mf);
+  targets.push({ key: "n", name: "links Worker, location city", url: new URL("/r/bench-7?sub1=bench", city.url).href, db: city.db });
   // The same build where every link runs a split test: what choosing a visitor's arm
   // (and setting its cookie, as for a first visit: wrk sends none) costs.
   const split = await rustRuntime(undefined, { split: true });
@@ -153,6 +158,11 @@ try {
     runtimes.push(baseline.mf);
     targets.push({ key: "e", name: "partnerlens redirect (baseline)", url: new URL("/r/bench-7?sub1=bench", baseline.url).href, db: baseline.db });
   }
+  // BENCH_ONLY=b,k,m,j,l: only these targets are loaded (rounds are then short, so more
+  // of them fit in the same time and a pair is measured closer together); the consumers
+  // are compared only when both (a) and (c) are among them.
+  const only = process.env.BENCH_ONLY?.split(",").map((key) => key.trim()).filter(Boolean);
+  if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.key)));
   for (const t of targets) {
     run(t.url, 2, t.headers); // warm-up: caches filled, JIT warm; its clicks are counted below
     t.results = [];
@@ -190,19 +200,26 @@ try {
     const s = summary[t.key];
     console.log(`(${t.key}) ${t.name.padEnd(32)} ${s.rps.toFixed(0).padStart(6)} ${s.p50.toFixed(2).padStart(9)} ${s.p99.toFixed(2).padStart(8)}`);
   }
-  const ratio = (x, y) => (summary[x].rps / summary[y].rps).toFixed(2);
+  const ratios = [
+    ["a", "b"], ["a", "c"], ["a", "d"], ["a", "j", "against a JS worker of the same design"],
+    ["a", "e", "this build against the baseline"],
+    ["f", "a", "without the assets router against with it"],
+    ["k", "b"], ["k", "j"], ["k", "f", "the links Worker's bundle"],
+    ["m", "b"], ["k", "m", "its consumer apart; with it on the same cores against apart"],
+    ["n", "k", 'CLICK_LOCATION = "city" against "country"'],
+    ["l", "b"], ["k", "l", "its floor against the JS static 302; the redirect against its floor"],
+    ["g", "i", "a link running a split test against one that does not, same runtime"],
+    ["h", "i", "a returning visitor's split test against the same link without one"],
+  ].filter(([x, y]) => summary[x] && summary[y]);
   console.log("");
-  console.log(`a/b = ${ratio("a", "b")}   a/c = ${ratio("a", "c")}   a/d = ${ratio("a", "d")}   a/j = ${ratio("a", "j")} (against a JS worker of the same design)` +
-    (summary.e ? `   a/e = ${ratio("a", "e")} (this build against the baseline)` : "") +
-    `   f/a = ${ratio("f", "a")} (without the assets router against with it)` +
-    `   k/b = ${ratio("k", "b")}   k/j = ${ratio("k", "j")}   k/f = ${ratio("k", "f")} (the links Worker's bundle)   m/b = ${ratio("m", "b")}   k/m = ${ratio("k", "m")} (its consumer apart; with it on the same cores against apart)   l/b = ${ratio("l", "b")}   k/l = ${ratio("k", "l")} (its floor against the JS static 302; the redirect against its floor)` +
-    `   g/i = ${ratio("g", "i")} (a link running a split test against one that does not, same runtime; h/i = ${ratio("h", "i")} for a returning visitor)`);
+  console.log(ratios.map(([x, y, what]) =>
+    `${x}/${y} = ${(summary[x].rps / summary[y].rps).toFixed(2)}${what ? ` (${what})` : ""}`).join("   "));
   // The same ratios round by round: each round measures every target within a minute,
   // so a pair's ratio in one round is spared the machine's drift between rounds.
   const byRound = (x, y) => summary[x] && summary[y]
     ? targets.find((t) => t.key === x).results.map((r, i) => r.rps / targets.find((t) => t.key === y).results[i].rps)
     : [];
-  for (const [x, y] of [["k", "b"], ["k", "j"], ["m", "b"], ["a", "e"]]) {
+  for (const [x, y] of [["k", "b"], ["k", "j"], ["m", "b"], ["n", "k"], ["a", "e"]]) {
     const ratios = byRound(x, y);
     if (ratios.length) console.log(`${x}/${y} by round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median(ratios).toFixed(2)})`);
   }
@@ -222,18 +239,20 @@ try {
   // The consumer alone, partnerlens's (user agent parsed, visitor's uniqueness, the day
   // marked, four indexes) against the Sink-style one (one insert): BENCH_BACKLOG clicks put
   // straight on each queue, drained into D1, one consumer at a time, batches of 100.
-  const backlog = Number(process.env.BENCH_BACKLOG ?? 50_000);
-  const benchLinks = (await rust.db.prepare("SELECT id, program_id, partner_id FROM links WHERE code LIKE 'bench-%'").all()).results;
-  const drains = [
-    ["a", "partnerlens consumer", await drainBacklog(rust.mf, rust.db, backlog, (j, at) => partnerlensClick(j, benchLinks, at))],
-    ["c", "Sink-style consumer", await drainBacklog(sink.mf, sink.db, backlog, sinkClick, { json: false })],
-  ];
-  console.log("");
-  for (const [key, name, d] of drains) {
-    console.log(`(${key}) ${name}: ${d.stored} of ${backlog} clicks stored ${d.seconds.toFixed(1)} s after the first was queued (queueing took ${d.queuedIn.toFixed(1)} s): ${(d.stored / d.seconds).toFixed(0)} clicks/s`);
+  if (summary.a && summary.c) {
+    const backlog = Number(process.env.BENCH_BACKLOG ?? 50_000);
+    const benchLinks = (await rust.db.prepare("SELECT id, program_id, partner_id FROM links WHERE code LIKE 'bench-%'").all()).results;
+    const drains = [
+      ["a", "partnerlens consumer", await drainBacklog(rust.mf, rust.db, backlog, (j, at) => partnerlensClick(j, benchLinks, at))],
+      ["c", "Sink-style consumer", await drainBacklog(sink.mf, sink.db, backlog, sinkClick, { json: false })],
+    ];
+    console.log("");
+    for (const [key, name, d] of drains) {
+      console.log(`(${key}) ${name}: ${d.stored} of ${backlog} clicks stored ${d.seconds.toFixed(1)} s after the first was queued (queueing took ${d.queuedIn.toFixed(1)} s): ${(d.stored / d.seconds).toFixed(0)} clicks/s`);
+    }
+    const rate = (d) => d.stored / d.seconds;
+    console.log(`consumer a/c = ${(rate(drains[0][2]) / rate(drains[1][2])).toFixed(2)} (clicks/s drained from a backlog of ${backlog})`);
   }
-  const rate = (d) => d.stored / d.seconds;
-  console.log(`consumer a/c = ${(rate(drains[0][2]) / rate(drains[1][2])).toFixed(2)} (clicks/s drained from a backlog of ${backlog})`);
 } finally {
   for (const mf of runtimes) await mf.dispose();
 }

@@ -37,6 +37,9 @@ test("wrangler.links.toml binds what the links Worker reads, and names the app W
   assert.match(links, new RegExp(`\\[\\[services\\]\\]\\s+binding = "APP"\\s+service = "${appName}"`));
   for (const binding of ["DB", "LINKS", "CLICKS"]) assert.match(links, new RegExp(`binding = "${binding}"`));
   assert.doesNotMatch(links, /^\[assets\]/m, "the links Worker has no static assets in front of it");
+  const location = (config) => /^CLICK_LOCATION = "(.*)"$/m.exec(config)?.[1];
+  assert.equal(location(links), location(app), "both Workers record the same location detail");
+  assert.equal(location(app), "country");
 });
 
 test("the links Worker redirects, counts the pixel, and passes the rest to the app", async () => {
