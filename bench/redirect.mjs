@@ -158,6 +158,13 @@ try {
     runtimes.push(baseline.mf);
     targets.push({ key: "e", name: "partnerlens redirect (baseline)", url: new URL("/r/bench-7?sub1=bench", baseline.url).href, db: baseline.db });
   }
+  // BENCH_BASELINE_EDGE=<its build-edge/>: the baseline's links Worker bundle as (o), set
+  // up as (k), so a change to the hot path is compared with what it replaces (k/o).
+  if (process.env.BENCH_BASELINE_EDGE) {
+    const baseline = await rustRuntime(undefined, { withAssets: false, links: process.env.BENCH_BASELINE_EDGE });
+    runtimes.push(baseline.mf);
+    targets.push({ key: "o", name: "links Worker bundle (baseline)", url: new URL("/r/bench-7?sub1=bench", baseline.url).href, db: baseline.db });
+  }
   // BENCH_ONLY=b,k,m,j,l: only these targets are loaded (rounds are then short, so more
   // of them fit in the same time and a pair is measured closer together); the consumers
   // are compared only when both (a) and (c) are among them.
@@ -203,6 +210,7 @@ try {
   const ratios = [
     ["a", "b"], ["a", "c"], ["a", "d"], ["a", "j", "against a JS worker of the same design"],
     ["a", "e", "this build against the baseline"],
+    ["k", "o", "this links bundle against the baseline's"],
     ["f", "a", "without the assets router against with it"],
     ["k", "b"], ["k", "j"], ["k", "f", "the links Worker's bundle"],
     ["m", "b"], ["k", "m", "its consumer apart; with it on the same cores against apart"],
@@ -219,7 +227,7 @@ try {
   const byRound = (x, y) => summary[x] && summary[y]
     ? targets.find((t) => t.key === x).results.map((r, i) => r.rps / targets.find((t) => t.key === y).results[i].rps)
     : [];
-  for (const [x, y] of [["k", "b"], ["k", "j"], ["m", "b"], ["n", "k"], ["a", "e"]]) {
+  for (const [x, y] of [["k", "b"], ["k", "j"], ["m", "b"], ["n", "k"], ["a", "e"], ["k", "o"], ["o", "b"]]) {
     const ratios = byRound(x, y);
     if (ratios.length) console.log(`${x}/${y} by round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median(ratios).toFixed(2)})`);
   }

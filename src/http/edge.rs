@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use worker::{web_sys, Context, Env, Response};
 
-use super::edge_io::{self, Facts};
+use super::edge_io;
 use crate::domain::experiments::split::{visitor_key, VISITOR_COOKIE};
 use crate::domain::ids::new_click_id;
 use crate::domain::request_target::path_and_query;
@@ -16,6 +16,7 @@ use crate::domain::tracking::click::{
 };
 use crate::domain::tracking::link::{LinkCode, LinkTarget};
 use crate::domain::tracking::location::LocationDetail;
+use crate::domain::tracking::request_facts::RequestFacts;
 use crate::storage::{links, salts};
 
 use super::outbox;
@@ -97,13 +98,14 @@ fn redirect_to(
     let click_id = new_click_id();
     // What the click needs from the request, read once; a split test reads the visitor's
     // cookie too, and sends each visitor to its own arm, the same one on every visit.
-    let facts = (record || target.split.is_some())
+    let text = (record || target.split.is_some())
         .then(|| edge_io::facts(req, target.split.is_some(), location_detail(env)));
+    let facts = text.as_ref().map(edge_io::FactsText::read);
     let (location, variant, cookie) = match (&target.split, &facts) {
         (Some(split), Some(facts)) => {
-            let ip = facts.ip.as_deref().unwrap_or_default();
-            let agent = facts.user_agent.as_deref().unwrap_or_default();
-            let (key, fresh) = visitor_key(facts.cookie.as_deref(), ip, agent);
+            let ip = facts.ip.unwrap_or_default();
+            let agent = facts.user_agent.unwrap_or_default();
+            let (key, fresh) = visitor_key(facts.cookie, ip, agent);
             let arm = split.arm_for(&key);
             let cookie = fresh.then(|| {
                 format!("{VISITOR_COOKIE}={key}; Max-Age=31536000; Path=/r/; HttpOnly; Secure; SameSite=Lax")
@@ -157,8 +159,9 @@ fn pixel_of(
     let status = match (&target, record) {
         (None, _) => 404,
         (Some(target), true) => {
+            let text = edge_io::facts(req, false, location_detail(env));
             let captured = capture(
-                edge_io::facts(req, false, location_detail(env)),
+                text.read(),
                 target,
                 EventKind::Impression,
                 new_click_id(),
@@ -238,12 +241,8 @@ fn location_detail(env: &Env) -> LocationDetail {
     })
 }
 
-fn prefetch(facts: &Facts) -> bool {
-    is_prefetch(
-        facts.sec_purpose.as_deref(),
-        facts.purpose.as_deref(),
-        facts.x_moz.as_deref(),
-    )
+fn prefetch(facts: &RequestFacts) -> bool {
+    is_prefetch(facts.sec_purpose, facts.purpose, facts.x_moz)
 }
 
 /// The event from what the request said (`facts`), to be finished after the response:
@@ -251,7 +250,7 @@ fn prefetch(facts: &Facts) -> bool {
 /// The raw IP is handed back beside the event: it lives only in memory until hashed and
 /// never reaches the queue or storage.
 fn capture(
-    facts: Facts,
+    facts: RequestFacts,
     target: &LinkTarget,
     kind: EventKind,
     id: String,
@@ -271,12 +270,12 @@ fn capture(
         city: location.city,
         colo: location.colo,
         visitor: String::new(),
-        referrer_host: referrer_host(facts.referer.as_deref()),
-        user_agent: facts.user_agent.unwrap_or_default(),
+        referrer_host: referrer_host(facts.referer),
+        user_agent: facts.user_agent.unwrap_or_default().to_owned(),
         tracking,
         variant: None,
     };
-    (event, facts.ip.unwrap_or_default())
+    (event, facts.ip.unwrap_or_default().to_owned())
 }
 
 /// Finishes the event and puts it in the outbox: at once when this isolate holds the
