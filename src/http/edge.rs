@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use worker::{web_sys, Context, Env, Response};
 
-use super::edge_io;
+use super::edge_io::{self, Facts};
 use crate::domain::experiments::split::{visitor_key, VISITOR_COOKIE};
 use crate::domain::ids::new_click_id;
 use crate::domain::request_target::path_and_query;
@@ -16,7 +16,6 @@ use crate::domain::tracking::click::{
 };
 use crate::domain::tracking::link::{LinkCode, LinkTarget};
 use crate::domain::tracking::location::LocationDetail;
-use crate::domain::tracking::request_facts::RequestFacts;
 use crate::storage::{links, salts};
 
 use super::outbox;
@@ -98,14 +97,13 @@ fn redirect_to(
     let click_id = new_click_id();
     // What the click needs from the request, read once; a split test reads the visitor's
     // cookie too, and sends each visitor to its own arm, the same one on every visit.
-    let text = (record || target.split.is_some())
+    let facts = (record || target.split.is_some())
         .then(|| edge_io::facts(req, target.split.is_some(), location_detail(env)));
-    let facts = text.as_ref().map(edge_io::FactsText::read);
     let (location, variant, cookie) = match (&target.split, &facts) {
         (Some(split), Some(facts)) => {
-            let ip = facts.ip.unwrap_or_default();
-            let agent = facts.user_agent.unwrap_or_default();
-            let (key, fresh) = visitor_key(facts.cookie, ip, agent);
+            let ip = facts.ip.as_deref().unwrap_or_default();
+            let agent = facts.user_agent.as_deref().unwrap_or_default();
+            let (key, fresh) = visitor_key(facts.cookie.as_deref(), ip, agent);
             let arm = split.arm_for(&key);
             let cookie = fresh.then(|| {
                 format!("{VISITOR_COOKIE}={key}; Max-Age=31536000; Path=/r/; HttpOnly; Secure; SameSite=Lax")
@@ -159,9 +157,8 @@ fn pixel_of(
     let status = match (&target, record) {
         (None, _) => 404,
         (Some(target), true) => {
-            let text = edge_io::facts(req, false, location_detail(env));
             let captured = capture(
-                text.read(),
+                edge_io::facts(req, false, location_detail(env)),
                 target,
                 EventKind::Impression,
                 new_click_id(),
@@ -241,8 +238,12 @@ fn location_detail(env: &Env) -> LocationDetail {
     })
 }
 
-fn prefetch(facts: &RequestFacts) -> bool {
-    is_prefetch(facts.sec_purpose, facts.purpose, facts.x_moz)
+fn prefetch(facts: &Facts) -> bool {
+    is_prefetch(
+        facts.sec_purpose.as_deref(),
+        facts.purpose.as_deref(),
+        facts.x_moz.as_deref(),
+    )
 }
 
 /// The event from what the request said (`facts`), to be finished after the response:
@@ -250,7 +251,7 @@ fn prefetch(facts: &RequestFacts) -> bool {
 /// The raw IP is handed back beside the event: it lives only in memory until hashed and
 /// never reaches the queue or storage.
 fn capture(
-    facts: RequestFacts,
+    facts: Facts,
     target: &LinkTarget,
     kind: EventKind,
     id: String,
@@ -270,12 +271,12 @@ fn capture(
         city: location.city,
         colo: location.colo,
         visitor: String::new(),
-        referrer_host: referrer_host(facts.referer),
-        user_agent: facts.user_agent.unwrap_or_default().to_owned(),
+        referrer_host: referrer_host(facts.referer.as_deref()),
+        user_agent: facts.user_agent.unwrap_or_default(),
         tracking,
         variant: None,
     };
-    (event, facts.ip.unwrap_or_default().to_owned())
+    (event, facts.ip.unwrap_or_default())
 }
 
 /// Finishes the event and puts it in the outbox: at once when this isolate holds the

@@ -14,13 +14,13 @@
 //! wasm-bindgen carry the crate's `package.json` (the dashboard's npm dependencies) into
 //! its output, which worker-build 0.8.7 then fails to read.
 
+use serde::Deserialize;
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{js_sys, web_sys, Queue};
 
-use crate::domain::tracking::location::LocationDetail;
-use crate::domain::tracking::request_facts::RequestFacts;
+use crate::domain::tracking::location::{Location, LocationDetail};
 
 #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen, inline_js = r#"
 const NO_STORE = "private, no-cache, no-store, must-revalidate, max-age=0";
@@ -28,17 +28,10 @@ const NO_STORE = "private, no-cache, no-store, must-revalidate, max-age=0";
 const NOT_FOUND_PAGE = "<!doctype html><meta charset=utf-8><title>Link not found</title>" +
   "<h1>Link not found</h1><p>This referral link does not exist or is no longer active.</p>";
 
-/** One line of `requestFacts`' text: `=value`, or nothing for a missing value. */
-const line = (value) => (value == null ? "\n" : "=" + value + "\n");
-
-/** `request.cf`'s string `value` as a line: a line break in it becomes a space. */
-const cfLine = (value) => line(value == null ? null : String(value).replace(/[\r\n]/g, " "));
-
 /**
- * What an event needs from its request, one line per field in the order of
- * `domain::tracking::request_facts::FIELDS` (a header value cannot hold a line break):
- * the client's address and browser, the referrer, the cookie header only when asked (a
- * split test), the prefetch hints, and where the client is. The location comes from
+ * What an event needs from its request, as JSON (the fields of `edge_io::Facts`): the
+ * client's address and browser, the referrer, the prefetch hints, the cookie header only
+ * when asked (a split test), and where the client is. The location comes from
  * Cloudflare's `cf-ipcountry` and `cf-ray` headers unless `fromCf` (CLICK_LOCATION =
  * "city") or the country header is missing; only then is `request.cf` read, which the
  * runtime parses whole on first access.
@@ -47,19 +40,21 @@ export function requestFacts(request, withCookie, fromCf) {
   const headers = request.headers;
   const ipCountry = fromCf ? null : headers.get("cf-ipcountry");
   const cf = ipCountry === null ? request.cf : undefined;
-  return line(headers.get("cf-connecting-ip")) +
-    line(headers.get("user-agent")) +
-    line(headers.get("referer")) +
-    line(withCookie ? headers.get("cookie") : null) +
-    line(headers.get("sec-purpose")) +
-    line(headers.get("purpose")) +
-    line(headers.get("x-moz")) +
-    line(ipCountry) +
-    line(ipCountry === null ? null : headers.get("cf-ray")) +
-    cfLine(cf?.country) +
-    cfLine(cf?.region) +
-    cfLine(cf?.city) +
-    cfLine(cf?.colo);
+  return JSON.stringify({
+    ip: headers.get("cf-connecting-ip"),
+    user_agent: headers.get("user-agent"),
+    referer: headers.get("referer"),
+    cookie: withCookie ? headers.get("cookie") : null,
+    sec_purpose: headers.get("sec-purpose"),
+    purpose: headers.get("purpose"),
+    x_moz: headers.get("x-moz"),
+    ip_country: ipCountry,
+    ray: ipCountry === null ? null : headers.get("cf-ray"),
+    country: cf?.country ?? null,
+    region: cf?.region ?? null,
+    city: cf?.city ?? null,
+    colo: cf?.colo ?? null,
+  });
 }
 
 /** The redirect: `302` to `location`, never cached, with a cookie to set when given. */
@@ -107,25 +102,53 @@ extern "C" {
     fn send_texts(queue: &JsValue, joined: &str) -> js_sys::Promise;
 }
 
-/// What an event needs from its request, as `requestFacts` wrote it: read it with
-/// [`FactsText::read`], which borrows each field from it.
-pub struct FactsText(String);
+/// What an event needs from its request: headers (absent ones `None`) and where the
+/// client is, from Cloudflare's headers or from the runtime's `cf` object (absent outside
+/// Cloudflare's network, in some tests).
+#[derive(Debug, Default, Deserialize)]
+pub struct Facts {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub referer: Option<String>,
+    /// Read only when asked for (a link running a split test).
+    pub cookie: Option<String>,
+    pub sec_purpose: Option<String>,
+    pub purpose: Option<String>,
+    pub x_moz: Option<String>,
+    /// `cf-ipcountry`, and `cf-ray` with it; when present, `cf` was not read.
+    ip_country: Option<String>,
+    ray: Option<String>,
+    /// From `request.cf`.
+    country: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+    colo: Option<String>,
+}
 
-impl FactsText {
-    /// The facts; none (and an error logged) if the text is malformed, which would mean
-    /// `requestFacts` and `request_facts::FIELDS` disagree: the event still counts.
-    pub fn read(&self) -> RequestFacts<'_> {
-        RequestFacts::parse(&self.0).unwrap_or_else(|error| {
-            worker::console_error!("reading the request's facts failed: {error}");
-            RequestFacts::default()
-        })
+impl Facts {
+    /// Where the client is: from the headers when they were read, else from `cf`.
+    pub fn location(&self) -> Location {
+        match &self.ip_country {
+            Some(ip_country) => Location::from_headers(ip_country, self.ray.as_deref()),
+            None => Location {
+                country: self.country.clone(),
+                region: self.region.clone(),
+                city: self.city.clone(),
+                colo: self.colo.clone(),
+            },
+        }
     }
 }
 
-/// Reads `request`'s facts, its `Cookie` header too when `with_cookie`, and its location
-/// as `detail` asks, in one call into JavaScript.
-pub fn facts(request: &web_sys::Request, with_cookie: bool, detail: LocationDetail) -> FactsText {
-    FactsText(request_facts(request, with_cookie, detail.reads_cf()))
+/// Reads `request`'s [`Facts`], its `Cookie` header too when `with_cookie`, and its
+/// location as `detail` asks.
+pub fn facts(request: &web_sys::Request, with_cookie: bool, detail: LocationDetail) -> Facts {
+    let json = request_facts(request, with_cookie, detail.reads_cf());
+    serde_json::from_str(&json).unwrap_or_else(|error| {
+        // JSON.stringify of strings and nulls: cannot happen; the event still counts.
+        worker::console_error!("reading the request's facts failed: {error}");
+        Facts::default()
+    })
 }
 
 /// `302` to `location`, never cached; `cookie` is a `Set-Cookie` value to send with it.
