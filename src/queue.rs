@@ -1,5 +1,7 @@
-//! The clicks queue consumer: each queue batch becomes one D1 batch. The user agent is
-//! classified here, off the redirect's path.
+//! The clicks queue consumer: each message carries one event or more, one a line
+//! (`domain::tracking::packing`); a queue batch's events are written to their shards in
+//! D1 batches of at most [`WRITE_EVENTS`]. The user agent is classified here, off the
+//! redirect's path.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -7,9 +9,15 @@ use std::collections::HashSet;
 use worker::{D1Database, Env, Message, MessageBatch, MessageExt};
 
 use crate::domain::tracking::click::CapturedEvent;
+use crate::domain::tracking::packing;
 use crate::domain::tracking::user_agent::{Classifier, UserAgentInfo};
 use crate::faults;
 use crate::storage::{shards, tracking, StorageError, DB_BINDING};
+
+/// The most events one D1 batch writes: a queue batch of 100 packed messages can carry
+/// thousands, and their clicks go to D1 as one JSON parameter (at most 2 MB in D1), about
+/// 500 bytes a click.
+const WRITE_EVENTS: usize = 500;
 
 /// Writes the batch, then acknowledges it; on a storage failure retries the whole batch
 /// (the event ids make the retry harmless). Never returns an error: a queue handler that
@@ -28,21 +36,24 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     // Fault `fail_first_delivery`: which events arrive for the first time.
     let mut fresh = Vec::new();
     for message in &messages {
-        match serde_json::from_str::<CapturedEvent>(message.body()) {
-            Ok(event) => {
-                let agent = AGENTS.with_borrow_mut(|agents| agents.classify(&event.user_agent));
-                events.push((event, agent));
-                if fault {
-                    fresh.push(first_delivery(message));
+        let first = fault && first_delivery(message);
+        for line in packing::events(message.body()) {
+            match serde_json::from_str::<CapturedEvent>(line) {
+                Ok(event) => {
+                    let agent = AGENTS.with_borrow_mut(|agents| agents.classify(&event.user_agent));
+                    events.push((event, agent));
+                    if fault {
+                        fresh.push(first);
+                    }
                 }
-            }
-            // A message that cannot be read now never will be: log it and let it go.
-            Err(error) => {
-                worker::console_error!(
-                    "dropping unreadable queue message {}: {error}",
-                    message.id()
-                );
-                message.ack();
+                // An event that cannot be read now never will be: log it and let it go
+                // (its message's other events are written).
+                Err(error) => {
+                    worker::console_error!(
+                        "dropping an unreadable event of queue message {}: {error}",
+                        message.id()
+                    );
+                }
             }
         }
     }
@@ -80,7 +91,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     }
 }
 
-/// Writes each program's events to its event shard (one D1 batch per shard).
+/// Writes each program's events to its event shard, [`WRITE_EVENTS`] a D1 batch.
 async fn write_sharded(
     env: &Env,
     main: &D1Database,
@@ -101,7 +112,9 @@ async fn write_sharded(
     let now = worker::Date::now().as_millis() as i64;
     for (shard, group) in by_shard {
         let db = shards::events_db(env, shard)?;
-        tracking::write(main, &db, &group, now).await?;
+        for chunk in group.chunks(WRITE_EVENTS) {
+            tracking::write(main, &db, chunk, now).await?;
+        }
     }
     Ok(())
 }

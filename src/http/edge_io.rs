@@ -73,12 +73,12 @@ export function pixelResponse(status, body) {
 }
 
 /**
- * Sends `joined`'s lines to `queue` in one `sendBatch`, each as a `text` message: the
- * events are JSON already, and as `json` messages each would be quoted and escaped
- * again on the way in and parsed on the way out.
+ * Sends the messages `joined` holds, NUL between two, to `queue` in one `sendBatch`,
+ * each as a `text` message: the events they carry are JSON already, and as `json`
+ * messages each would be quoted and escaped again on the way in and parsed on the way out.
  */
 export function sendTexts(queue, joined) {
-  return queue.sendBatch(joined.split("\n").map((body) => ({ body, contentType: "text" })));
+  return queue.sendBatch(joined.split("\0").map((body) => ({ body, contentType: "text" })));
 }
 
 /** The page a link that does not exist answers, `404`. */
@@ -166,13 +166,14 @@ pub fn not_found() -> web_sys::Response {
     not_found_response()
 }
 
-/// Sends `bodies` (one-line texts: compact JSON, whose strings escape their newlines) to
-/// `queue` in one `sendBatch` of `text` messages, crossing into JavaScript once: through
-/// workers-rs each message was a JS object set field by field, and a `json` message
-/// whose body is already JSON is quoted and escaped again on its way to the consumer.
+/// Sends `bodies` (texts with no NUL: packed events, compact JSON whose strings escape
+/// their control characters) to `queue` in one `sendBatch` of `text` messages, crossing
+/// into JavaScript once: through workers-rs each message was a JS object set field by
+/// field, and a `json` message whose body is already JSON is quoted and escaped again on
+/// its way to the consumer.
 pub async fn send_texts_batch(queue: &Queue, bodies: &[String]) -> Result<(), JsValue> {
-    debug_assert!(bodies.iter().all(|body| !body.contains('\n')));
-    JsFuture::from(send_texts(queue.as_ref(), &bodies.join("\n")))
+    debug_assert!(bodies.iter().all(|body| !body.contains('\0')));
+    JsFuture::from(send_texts(queue.as_ref(), &bodies.join("\0")))
         .await
         .map(drop)
 }

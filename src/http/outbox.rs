@@ -1,5 +1,6 @@
 //! The isolate's click outbox: captured events wait here a few milliseconds and go to the
-//! queue together in one `sendBatch`, instead of one queue call per click.
+//! queue together, packed into as few messages as fit them (`domain::tracking::packing`),
+//! in one `sendBatch`, instead of one queue call and one message per click.
 //!
 //! The first event into an empty outbox hands the runtime (`waitUntil`) the flusher: a
 //! task that sleeps [`GATHER_MS`], then sends everything gathered meanwhile by any request
@@ -12,12 +13,12 @@ use std::time::Duration;
 
 use worker::{Context, Delay, Env};
 
+use crate::domain::tracking::packing;
+
 pub const CLICKS_QUEUE: &str = "CLICKS";
 
 /// How long the first event of a batch waits for company.
 const GATHER_MS: u64 = 20;
-/// The most messages one `sendBatch` may carry.
-const MAX_BATCH: usize = 100;
 
 thread_local! {
     static OUTBOX: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -54,22 +55,25 @@ async fn gather_and_flush(env: &Env) {
 }
 
 async fn flush(env: &Env) {
-    let bodies = OUTBOX.with_borrow_mut(std::mem::take);
+    let events = OUTBOX.with_borrow_mut(std::mem::take);
     let queue = match env.queue(CLICKS_QUEUE) {
         Ok(queue) => queue,
         Err(error) => {
             worker::console_error!(
                 "clicks queue binding missing, {} events not sent: {error}",
-                bodies.len()
+                events.len()
             );
             return;
         }
     };
-    for chunk in bodies.chunks(MAX_BATCH) {
-        if let Err(error) = super::edge_io::send_texts_batch(&queue, chunk).await {
+    let messages = packing::pack(&events);
+    for range in packing::sends(&messages) {
+        let messages = &messages[range];
+        if let Err(error) = super::edge_io::send_texts_batch(&queue, messages).await {
+            let events: usize = messages.iter().map(|m| packing::events(m).count()).sum();
             worker::console_error!(
-                "sending {} events to the queue failed: {error:?}",
-                chunk.len()
+                "sending {events} events in {} messages to the queue failed: {error:?}",
+                messages.len()
             );
         }
     }

@@ -5,4 +5,5 @@ pub mod click;
 pub mod link;
 pub mod location;
 pub mod material;
+pub mod packing;
 pub mod user_agent;
