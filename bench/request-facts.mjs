@@ -5,10 +5,14 @@
 // the first access), its country, region, city and colo, the six headers partnerlens
 // reads (`edge_io::requestFacts`) as one JSON string, both (what partnerlens's redirect
 // reads with `CLICK_LOCATION = "city"`), or the six headers with Cloudflare's
-// `cf-ipcountry` and `cf-ray` (what it reads by default, `"country"`). All six are
+// `cf-ipcountry` and `cf-ray` (what it reads by default, `"country"`). All of them are
 // served by one workerd (through Miniflare, as bench/redirect) and loaded by wrk in
 // interleaved rounds (which sends the headers Cloudflare adds); the ratios to the bare
-// 302 are the share of the ceiling a tracker gives up to the request alone.
+// 302 are the share of the ceiling a tracker gives up to the request alone. Two more
+// answer as partnerlens's redirect does, with its `Cache-Control: private, no-cache,
+// no-store …` beside the `Location` (a click must reach the tracker every time, so no
+// browser or proxy may keep the redirect), the second after reading what it reads by
+// default: the ceiling of a tracker that records a click and forbids caching its answer.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { cpus } from "node:os";
 import { COMPAT } from "./runtime.mjs";
@@ -25,19 +29,25 @@ const LOCATION = `const cf = request.cf;
   const location = { country: cf?.country ?? null, region: cf?.region ?? null,
     city: cf?.city ?? null, colo: cf?.colo ?? null };`;
 
+const COUNTRY = `${HEADERS}\n  globalThis.read = JSON.stringify({ ...headers, ip_country: h.get("cf-ipcountry"), ray: h.get("cf-ray") });`;
+// The header partnerlens's redirect answers beside `Location` (edge_io::redirectResponse).
+const NO_STORE = `"cache-control": "private, no-cache, no-store, must-revalidate, max-age=0",`;
+
 const variants = [
   ["static 302 (b)", `globalThis.read = null;`],
   ["+ request.cf.country", `globalThis.read = request.cf?.country ?? null;`],
   ["+ cf country, region, city, colo", `${LOCATION}\n  globalThis.read = JSON.stringify(location);`],
   ["+ six headers", `${HEADERS}\n  globalThis.read = JSON.stringify(headers);`],
   ["+ both (partnerlens, city)", `${HEADERS}\n  ${LOCATION}\n  globalThis.read = JSON.stringify({ ...headers, ...location });`],
-  ["+ headers, cf-ipcountry, cf-ray (partnerlens, country)", `${HEADERS}\n  globalThis.read = JSON.stringify({ ...headers, ip_country: h.get("cf-ipcountry"), ray: h.get("cf-ray") });`],
+  ["+ headers, cf-ipcountry, cf-ray (partnerlens, country)", COUNTRY],
+  ["302 with partnerlens's Cache-Control", `globalThis.read = null;`, NO_STORE],
+  ["+ headers, cf-ipcountry, cf-ray, and its Cache-Control", COUNTRY, NO_STORE],
 ];
 
 const mf = new Miniflare(convertV4MiniflareOptions({
   host: "127.0.0.1",
   port: 0,
-  workers: variants.map(([, body], i) => ({
+  workers: variants.map(([, body, extraHeader = ""], i) => ({
     name: `facts-${i}`,
     modules: true,
     compatibilityDate: COMPAT,
@@ -47,7 +57,7 @@ const mf = new Miniflare(convertV4MiniflareOptions({
   ${body}
     return new Response(null, {
       status: 302,
-      headers: { location: "https://shop.example/landing?click_id=static" },
+      headers: { location: "https://shop.example/landing?click_id=static", ${extraHeader} },
     });
   },
 };`,

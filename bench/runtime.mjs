@@ -10,9 +10,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const COMPAT = "2026-10-01";
 export const ADMIN_KEY = "bench-admin-key";
 
-export const queue = (name, { consumer = true } = {}) => ({
+/**
+ * The clicks queue, its consumer as wrangler.toml sets it up; `batchTimeout` (seconds,
+ * 1 there) replaces its batch timeout (bench/redirect: 0, see there).
+ */
+export const queue = (name, { consumer = true, batchTimeout = 1 } = {}) => ({
   queueProducers: { CLICKS: { queueName: name } },
-  queueConsumers: consumer ? { [name]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } } : {},
+  queueConsumers: consumer ? { [name]: { maxBatchSize: 100, maxBatchTimeout: batchTimeout, maxRetries: 10 } } : {},
 });
 
 // The clicks queue with the event archive's queue and bucket beside it.
@@ -71,10 +75,10 @@ function workerModules(build) {
  * as the configs set it); `vars` adds to or overrides them (tests/e2e/panic.test.mjs:
  * FAULT_INJECTION; tests/e2e/location.test.mjs: CLICK_LOCATION).
  * With `consumer: false` the clicks queue has no consumer here: Miniflare's local queue
- * then accepts each `sendBatch` and drops its messages unread (bench/redirect measures
- * the redirect without the queue's and the consumer's work on the same cores).
+ * then accepts each `sendBatch` and drops its messages unread (bench/redirect's (m): the
+ * redirect without the local queue holding its clicks).
  */
-export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort, vars = {}, consumer = true } = {}) {
+export async function rustRuntime(build = join(root, "build"), { withAssets = true, split = false, persist, shards = false, links, inspectorPort, vars = {}, consumer = true, batchTimeout } = {}) {
   const pub = join(build, "..", "public");
   const assets = withAssets && existsSync(pub)
     ? {
@@ -114,7 +118,7 @@ export async function rustRuntime(build = join(root, "build"), { withAssets = tr
       ...assets,
       d1Databases: shards ? { DB: "partnerlens", EVENTS_1: "partnerlens-events-1" } : { DB: "partnerlens" },
       kvNamespaces: { LINKS: "links" },
-      ...(shards ? archived("partnerlens-clicks") : queue("partnerlens-clicks", { consumer })),
+      ...(shards ? archived("partnerlens-clicks") : queue("partnerlens-clicks", { consumer, batchTimeout })),
       bindings: {
         ADMIN_API_KEY: ADMIN_KEY, POSTBACK_SECRET_KEY: "bench-postback-key", BENCH_ROUTES: "on", PUBLIC_BASE_URL: "",
         CLICK_LOCATION: "country",
@@ -197,26 +201,39 @@ export function sinkClick(j, startedAt) {
 }
 
 /**
- * The consumer alone: `total` messages (`body(j, startedAt)`; JSON text when `json`, as
- * partnerlens's redirect sends them, else the object itself, as the Sink-style tracker
- * does) sent straight to the queue of `mf`'s binding `CLICKS` in batches of 100, eight
+ * The consumer alone: `total` clicks (`body(j, startedAt)`; JSON text when `json`, as
+ * partnerlens's redirect sends them, `perMessage` a message one a line as its outbox
+ * packs them, else the object itself, one a message, as the Sink-style tracker does)
+ * sent straight to the queue of `mf`'s binding `CLICKS` in batches of 100 messages (or
+ * 250,000 bytes, as the outbox sends them), eight
  * batches at a time, then drained into the `clicks` table of `db`. Answers the seconds
  * queueing took, the rows stored and the seconds from the first send to the last row.
  */
-export async function drainBacklog(mf, db, total, body, { json = true } = {}) {
+export async function drainBacklog(mf, db, total, body, { json = true, perMessage = 1 } = {}) {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const count = async () => (await db.prepare("SELECT count(*) AS n FROM clicks").first()).n;
   const queue = await mf.getQueueProducer("CLICKS");
   const before = await count();
   const startedAt = Date.now();
+  const messages = [];
+  for (let i = 0; i < total; i += perMessage) {
+    const clicks = [];
+    for (let j = i; j < Math.min(i + perMessage, total); j++) clicks.push(body(j, startedAt));
+    messages.push({ body: json ? clicks.map((click) => JSON.stringify(click)).join("\n") : clicks[0] });
+  }
+  // At most 100 messages and 250,000 bytes a sendBatch, as the outbox sends them.
   const batches = [];
-  for (let i = 0; i < total; i += 100) {
-    const batch = [];
-    for (let j = i; j < Math.min(i + 100, total); j++) {
-      const message = body(j, startedAt);
-      batch.push({ body: json ? JSON.stringify(message) : message });
+  let bytes = 0;
+  for (const message of messages) {
+    const size = typeof message.body === "string" ? message.body.length : JSON.stringify(message.body).length;
+    const last = batches.at(-1);
+    if (last && last.length < 100 && bytes + size <= 250_000) {
+      last.push(message);
+      bytes += size;
+    } else {
+      batches.push([message]);
+      bytes = size;
     }
-    batches.push(batch);
   }
   let next = 0;
   const sender = async () => {

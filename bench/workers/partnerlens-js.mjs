@@ -3,10 +3,13 @@
 // SHA-256 of the day's salt (memory, KV behind it), address and user agent, sub1…sub5 and
 // the UTM parameters are read from the query, the location from Cloudflare's cf-ipcountry
 // and cf-ray headers (request.cf only where they are missing), and after the response the click waits in
-// the isolate's outbox for 20 ms and goes to the queue in one sendBatch with its
-// neighbours; the consumer writes each queue batch into D1 in one batch.
+// the isolate's outbox for 20 ms and goes to the queue with its neighbours, packed one
+// a line into messages of up to 60,000 bytes, in one sendBatch; the consumer writes each
+// queue batch's clicks into D1 in batches of 500.
 const LINK_TTL_MS = 60_000;
 const GATHER_MS = 20;
+const MESSAGE_BYTES = 60_000;
+const WRITE_CLICKS = 500;
 const links = new Map();
 const salts = new Map();
 let outbox = [];
@@ -40,8 +43,19 @@ async function push(env, body) {
   await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
   const bodies = outbox;
   outbox = [];
-  for (let i = 0; i < bodies.length; i += 100) {
-    await env.CLICKS.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body })));
+  const messages = [];
+  let message = "";
+  for (const body of bodies) {
+    if (message && message.length + 1 + body.length > MESSAGE_BYTES) {
+      messages.push(message);
+      message = body;
+    } else {
+      message = message ? `${message}\n${body}` : body;
+    }
+  }
+  if (message) messages.push(message);
+  for (let i = 0; i < messages.length; i += 4) {
+    await env.CLICKS.sendBatch(messages.slice(i, i + 4).map((body) => ({ body, contentType: "text" })));
   }
 }
 
@@ -88,12 +102,13 @@ export default {
     const insert = env.DB.prepare(
       "INSERT INTO clicks (id, code, ts, ua, referer, country, sub1, visitor) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
     );
-    await env.DB.batch(
-      batch.messages.map(({ body }) => {
-        const c = JSON.parse(body);
-        return insert.bind(c.id, c.code, c.ts, c.user_agent, c.referer, c.country, c.sub[0], c.visitor);
-      }),
-    );
+    const clicks = batch.messages.flatMap(({ body }) => body.split("\n").map((line) => JSON.parse(line)));
+    for (let i = 0; i < clicks.length; i += WRITE_CLICKS) {
+      await env.DB.batch(
+        clicks.slice(i, i + WRITE_CLICKS).map((c) =>
+          insert.bind(c.id, c.code, c.ts, c.user_agent, c.referer, c.country, c.sub[0], c.visitor)),
+      );
+    }
     batch.ackAll();
   },
 };
